@@ -1,0 +1,392 @@
+"""Text analysis: one definition serves indexing, querying and highlighting.
+
+A word of text becomes several *forms*, all indexed at the same position of
+one field, so that a query can prefer what the user typed:
+
+* the **folded** form: NFKC, lowercased, one apostrophe, Latin letters
+  stripped of accents and ligatures (``élection`` -> ``election``, ``cœur``
+  -> ``coeur``); other scripts keep their letters (Arabic loses only its
+  optional marks, and its alef/yeh/teh marbuta variants are unified);
+* the **exact** form: the folded form, a separator, and the lowercased word
+  as written (``election\\x1félection``), so that every way of writing a
+  folded word sits next to it in the term list;
+* the **stemmed** form, in the article's language: the Snowball (or ISRI)
+  stem of the folded word, tagged with the language (``fr:elect``). Stop
+  words, numbers and words without letters get no stemmed form, but keep
+  their position, so phrases across them still match.
+
+Tokens are cut from the original text, whatever its normalization, so that
+``start``/``end`` always index the stored string (highlighting relies on it).
+Besides the words (one position each), a text yields *aliases* at the
+position of their first word: a hyphenated word joined (``e-mail`` ->
+``email``), a number written in groups (``1 000`` -> ``1000``, ``3,5`` ->
+``3.5``), a time (``12 h 30`` -> ``12h30``). Dotted acronyms are one word
+(``O.N.U.`` -> ``ONU``). French elisions are cut off (``l'armée`` ->
+``armée``); ``aujourd'hui`` stays whole.
+
+Folding happens before stemming: measured, stemming first lets an
+accent-less query miss a fifth of accented occurrences (``securite`` stems
+to ``securit`` but ``sécurité`` to ``secur``); tests/test_analysis.py keeps
+that choice honest.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from unidecode import unidecode
+
+__all__ = [
+    "APOSTROPHES",
+    "EXACT_SEPARATOR",
+    "STEMMED_LANGUAGES",
+    "STEM_SEPARATOR",
+    "Token",
+    "analyze",
+    "exact_form",
+    "fold",
+    "index_terms",
+    "is_latin",
+    "is_query_stopword",
+    "is_stopword",
+    "keeps_accents",
+    "lower_form",
+    "query_languages",
+    "script_of",
+    "stem",
+    "stem_form",
+    "stopwords",
+    "token_forms",
+    "tokenize",
+]
+
+EXACT_SEPARATOR = "\x1f"
+STEM_SEPARATOR = ":"
+STEMMED_LANGUAGES = ("fr", "en", "es", "ar")
+DATA_DIR = Path(__file__).parent / "data"
+
+APOSTROPHES = "'’‘ʼ´`"
+_HYPHENS = "-\u2010\u2011"
+_INVISIBLE = "\u00ad\u200c\u200d\u2060"  # soft hyphen, zero-width (non-)joiners, word joiner
+_MARKS = (
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"  # combining accents
+    "\u0610-\u061a\u064b-\u065f\u0670"  # Arabic harakat and Quranic marks
+)
+_LETTER = r"[^\W_]"
+_WORD = rf"{_LETTER}(?:{_LETTER}|[{_MARKS}{_INVISIBLE}])*"
+_APOSTROPHE_WORD = rf"{_WORD}(?:[{APOSTROPHES}]{_WORD})*"
+_ELISIONS = "jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu|qu|[lmtnsjdc]"
+_TOKEN_RE = re.compile(
+    rf"(?P<elision>(?<!\w)(?:{_ELISIONS})[{APOSTROPHES}](?={_LETTER}))?"
+    rf"(?:(?P<acronym>(?<![\w.])[^\W\d_](?:\.[^\W\d_])+\.?(?!\w))"
+    rf"|(?P<words>{_APOSTROPHE_WORD}(?:[{_HYPHENS}]{_APOSTROPHE_WORD})*))",
+    re.IGNORECASE,
+)
+_HYPHEN_RE = re.compile(f"[{_HYPHENS}]")
+_POSSESSIVE_RE = re.compile(rf"(?<=\w\w)[{APOSTROPHES}]s$", re.IGNORECASE)
+_SPACES = " \u00a0\u202f\u2009"
+_NUMBER_RE = re.compile(
+    rf"(?<![\w.,])(?P<int>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d{{1,3}}(?:\.\d{{3}})+"
+    rf"|\d{{1,3}}(?:,\d{{3}})+|\d+)(?:[.,](?P<dec>\d+))?(?!\w)"
+)
+_TIME_RE = re.compile(r"(?<![\w.,:])(?P<h>\d{1,2}) ?[hH:] ?(?P<m>\d{2})(?![\w:])")
+_APOSTROPHE_MAP = str.maketrans({char: "'" for char in APOSTROPHES} | {c: None for c in _INVISIBLE})
+_COMBINING = re.compile(f"[{_MARKS}\u0640]")  # with Arabic tatweel
+# Lucene's ArabicNormalizer: hamza-seated alefs -> alef, alef maksura -> yeh, teh marbuta -> heh.
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of the text: its text, where it is in the original string, and its position.
+
+    ``alias`` tokens (a joined hyphenated word, a grouped number) share the
+    position of their first word and span all of its words.
+    """
+
+    text: str
+    start: int
+    end: int
+    pos: int
+    alias: bool = False
+
+
+def tokenize(text: str) -> Iterator[Token]:
+    """The words of a text, one position each (no aliases).
+
+    An elided word starts after its elision, so a highlight falls on
+    ``armée`` in ``l'armée``; an English possessive ends before its ``'s``.
+    """
+    pos = 0
+    for match in _TOKEN_RE.finditer(text):
+        for word, start, end in _words_of(match):
+            if fold(word):
+                yield Token(word, start, end, pos)
+                pos += 1
+
+
+def analyze(text: str) -> list[Token]:
+    """Every token of a text, words and aliases, in position order."""
+    words = list(tokenize(text))
+    aliases = _hyphen_aliases(text, words) + _number_aliases(text, words)
+    return sorted(words + aliases, key=lambda token: (token.pos, token.alias, token.start))
+
+
+def _words_of(match: re.Match[str]) -> list[tuple[str, int, int]]:
+    if match.group("acronym") is not None:
+        return [(match.group("acronym").replace(".", ""), match.start("acronym"),
+                 match.end("acronym"))]
+    words = []
+    cursor = match.start("words")
+    for part in _HYPHEN_RE.split(match.group("words")):
+        end = cursor + len(part)
+        possessive = _POSSESSIVE_RE.search(part)
+        if possessive:
+            part = part[:possessive.start()]
+        words.append((part, cursor, cursor + len(part)))
+        cursor = end + 1
+    return words
+
+
+def _hyphen_aliases(text: str, words: list[Token]) -> list[Token]:
+    """``porte-parole`` -> ``porteparole`` at the first part's position (not ``2022-2023``)."""
+    aliases: list[Token] = []
+    group: list[Token] = []
+    for token in [*words, None]:
+        joined = (token is not None and group and token.start - group[-1].end == 1
+                  and text[group[-1].end] in _HYPHENS)
+        if joined:
+            group.append(token)
+            continue
+        if len(group) > 1 and any(char.isalpha() for word in group for char in word.text):
+            whole = "".join(word.text for word in group)
+            aliases.append(Token(whole, group[0].start, group[-1].end, group[0].pos, True))
+        group = [token] if token is not None else []
+    return aliases
+
+
+def _number_aliases(text: str, words: list[Token]) -> list[Token]:
+    """Numbers and times written over several words, as one normalized word."""
+    starts = {token.start: token for token in words}
+    aliases = []
+    for regex, normalize in ((_NUMBER_RE, _number_text), (_TIME_RE, _time_text)):
+        for match in regex.finditer(text):
+            first = starts.get(match.start())
+            if first is not None and first.end < match.end():
+                aliases.append(Token(normalize(match), match.start(), match.end(), first.pos, True))
+    return aliases
+
+
+def _number_text(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group("int"))
+    return digits + ("." + match.group("dec") if match.group("dec") else "")
+
+
+def _time_text(match: re.Match[str]) -> str:
+    return f"{int(match.group('h'))}h{match.group('m')}"
+
+
+@lru_cache(maxsize=200_000)
+def lower_form(word: str) -> str:
+    """A word as written, made comparable: NFKC, one apostrophe, no invisible marks, lowercase."""
+    return unicodedata.normalize("NFKC", word.translate(_APOSTROPHE_MAP)).lower()
+
+
+@lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """The folded form: accents and ligatures stripped from Latin letters only.
+
+    unidecode is right for Latin script but turns Arabic into Latin garbage
+    and deletes Tifinagh, so other scripts keep their letters (Arabic loses
+    its optional vowel marks and tatweel, and its letter variants are
+    unified); decimal digits of any script become ASCII digits.
+    """
+    lowered = lower_form(word)
+    if lowered.isascii():
+        return lowered
+    folded = "".join(_fold_char(char) for char in lowered)
+    return _COMBINING.sub("", folded).translate(_ARABIC_LETTERS)
+
+
+def _fold_char(char: str) -> str:
+    if char.isascii():
+        return char
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
+    if not unicodedata.name(char, "").startswith("LATIN"):
+        return char
+    return unidecode(char).lower() or char
+
+
+def exact_form(word: str) -> str | None:
+    """The exact form of a word as written (folded form, separator, lowercased word).
+
+    None when the word is written the way it folds (``election``): then its
+    folded form is its exact form, and is not indexed twice.
+    """
+    lowered = lower_form(word)
+    folded = fold(word)
+    return None if lowered == folded else folded + EXACT_SEPARATOR + lowered
+
+
+def keeps_accents(typed: str, written: str) -> bool:
+    """True when ``written`` keeps every accented letter of ``typed`` (both lowercased).
+
+    Users leave accents out far more often than they add wrong ones, so for
+    the query ``côte`` the word ``côté`` (it has the typed ``ô``) is a closer
+    match than ``cote``. Letters are compared in place when the lengths agree.
+    """
+    if len(typed) == len(written):
+        return all(t == w or fold(t) == t for t, w in zip(typed, written, strict=True))
+    accented = Counter(char for char in typed if fold(char) != char)
+    return not accented - Counter(written)
+
+
+def _load_stopwords(lang: str) -> frozenset[str]:
+    path = DATA_DIR / f"stopwords-{lang}.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        lower_form(line.strip()) for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
+@cache
+def stopwords(lang: str) -> frozenset[str]:
+    """The reviewed stop list of a language, as written (accents kept); empty if none."""
+    if (DATA_DIR / f"stopwords-{lang}.txt").exists():
+        return _load_stopwords(lang)
+    return frozenset()
+
+
+@cache
+def _folded_stopwords(lang: str) -> frozenset[str]:
+    return frozenset(fold(word) for word in stopwords(lang))
+
+
+def _is_stop(word: str, lang: str) -> bool:
+    """A stop word as written (``à``, ``été``) or typed without accents (``etait``).
+
+    ``maïs`` is not ``mais``: an accent the writer typed keeps a word out of
+    the list when the list does not have it with that accent.
+    """
+    lowered = lower_form(word)
+    if lowered in stopwords(lang):
+        return True
+    return lowered == fold(word) and lowered in _folded_stopwords(lang)
+
+
+def is_stopword(word: str, langs: tuple[str, ...]) -> bool:
+    """True when a word is a stop word in any of the languages."""
+    return any(_is_stop(word, lang) for lang in langs)
+
+
+def is_query_stopword(word: str, langs: tuple[str, ...]) -> bool:
+    """A stop word of a query; a capital single letter (``vitamine A``) is always kept."""
+    if len(word) == 1 and word.isupper():
+        return False
+    return is_stopword(word, langs)
+
+
+@cache
+def _stemmer(lang: str) -> Any:
+    if lang == "ar":
+        from nltk.stem.isri import ISRIStemmer
+
+        return ISRIStemmer()
+    from nltk.stem.snowball import SnowballStemmer
+
+    names = {"fr": "french", "en": "english", "es": "spanish"}
+    return SnowballStemmer(names[lang])
+
+
+@lru_cache(maxsize=400_000)
+def stem(lang: str, folded: str) -> str:
+    """The stem of a folded word in a language with a stemmer; cached (NLTK costs 10 µs a word)."""
+    return _stemmer(lang).stem(folded)
+
+
+def stem_form(lang: str, word: str) -> str | None:
+    """The stemmed form of a word (stem of its folded form, tagged with the language).
+
+    The stemmer must fit the word's script: a Latin word is stemmed in the
+    article's language (fr, en, es), an Arabic word always with ISRI, even
+    in a French article. None for a stop word, a word without letters, or a
+    word no stemmer fits (Tifinagh, Cyrillic...).
+    """
+    lang = _stemming_language(word, lang)
+    if lang is None or _is_stop(word, lang):
+        return None
+    return lang + STEM_SEPARATOR + stem(lang, fold(word))
+
+
+def _stemming_language(word: str, lang: str) -> str | None:
+    script = script_of(word)
+    if script == "arabic":
+        return "ar"
+    if script == "latin" and lang in STEMMED_LANGUAGES and lang != "ar":
+        return lang
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def script_of(word: str) -> str | None:
+    """``latin``, ``arabic`` or ``other`` after the letters of a word; None when it has none."""
+    letters = [char for char in fold(word) if char.isalpha()]
+    if not letters:
+        return None
+    if all(char.isascii() or unicodedata.name(char, "").startswith("LATIN") for char in letters):
+        return "latin"
+    if any(unicodedata.name(char, "").startswith("ARABIC") for char in letters):
+        return "arabic"
+    return "other"
+
+
+@lru_cache(maxsize=500_000)
+def token_forms(word: str, lang: str) -> tuple[str, ...]:
+    """Every indexed form of one word of an article in language ``lang``; cached."""
+    forms = [fold(word)]
+    exact = exact_form(word)
+    if exact:
+        forms.append(exact)
+    stemmed = stem_form(lang, word)
+    if stemmed:
+        forms.append(stemmed)
+    return tuple(forms)
+
+
+def index_terms(text: str, lang: str) -> dict[str, list[int]]:
+    """Every form of every token of a text, with the positions where it occurs."""
+    postings: dict[str, list[int]] = {}
+    for token in analyze(text):
+        for form in token_forms(token.text, lang):
+            positions = postings.setdefault(form, [])
+            if not positions or positions[-1] != token.pos:
+                positions.append(token.pos)
+    return postings
+
+
+def is_latin(word: str) -> bool:
+    """True when a word has no letter outside the Latin script (digits count as Latin)."""
+    return script_of(word) in ("latin", None)
+
+
+def query_languages(word: str, langs: tuple[str, ...]) -> tuple[str, ...]:
+    """The stemming languages whose stems a query word may match.
+
+    A Latin word: every chosen language with a Latin stemmer (French and
+    English together unless the user filtered). An Arabic word: ``ar``,
+    since Arabic words are stemmed with ISRI in articles of any language.
+    """
+    script = script_of(word)
+    if script == "arabic":
+        return ("ar",)
+    if script == "latin":
+        return tuple(lang for lang in langs if lang != "ar")
+    return ()

@@ -1,0 +1,424 @@
+"""SearchEngine: the embeddable search API over a Kiosque index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from . import store
+from .analysis import STEMMED_LANGUAGES
+from .querybuild import BuiltQuery, MatchPlan, build_query
+from .querylang import ParsedQuery, parse_query
+from .records import Article, RecordError, parse_date
+from .related import key_terms_query
+from .results import Hit, ResultPage, StoryMember
+from .schema import source_key
+from .snippets import highlight, find_matches, snippet
+from .spelling import did_you_mean, completions
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+SORTS = ("relevance", "newest", "oldest")
+RERANK_WINDOW = 200
+RECENCY_WEIGHT = 0.1
+RECENCY_HALF_LIFE_DAYS = 365.0
+FACET_FIELDS = ("lang", "source", "year")
+
+
+class SearchError(ValueError):
+    """A search request with an invalid parameter (the message names it)."""
+
+
+class SearchEngine:
+    """Searches one index directory; safe to share between threads.
+
+    Each thread reuses its own searcher, replaced when a commit or a rebuild
+    lands, so a new index is visible to the next query without a restart.
+    Raises :class:`search.IndexNotFound` when the directory holds no usable index.
+    """
+
+    def __init__(self, index_dir: str | Path = "index_data") -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._index = store.open_index(self.index_dir)
+        self._stamp = store.generation_stamp(self.index_dir)
+
+    # -- searchers ---------------------------------------------------------
+
+    def _current_index(self) -> Any:
+        stamp = store.generation_stamp(self.index_dir)
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._index = store.open_index(self.index_dir)
+                    self._stamp = stamp
+        return self._index
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher, renewed when the index changed (never ``refresh()``:
+        whoosh-reloaded's refresh can keep deleted documents)."""
+        index = self._current_index()
+        current: Searcher | None = getattr(self._local, "searcher", None)
+        if current is not None and self._local.index is index and current.up_to_date():
+            return current
+        if current is not None:
+            current.close()
+        self._local.searcher = index.searcher()
+        self._local.index = index
+        return self._local.searcher
+
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        current = getattr(self._local, "searcher", None)
+        if current is not None:
+            current.close()
+            self._local.searcher = None
+
+    # -- search ------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        page: int = 1,
+        per_page: int = 10,
+        lang: str | Sequence[str] | None = None,
+        source: str | Sequence[str] | None = None,
+        date_from: dt.date | str | None = None,
+        date_to: dt.date | str | None = None,
+        sort: str = "relevance",
+        *,
+        recency: bool = True,
+        expand_stories: bool = False,
+    ) -> ResultPage:
+        """One page of ranked results with highlights, facets and a "did you mean".
+
+        Raises SearchError for an invalid page, per_page, sort or date; the
+        query text itself never raises.
+        """
+        page, per_page, sort = _check_paging(page, per_page, sort)
+        parsed = parse_query(query or "")
+        filters = _Filters.from_request(parsed, lang, source, date_from, date_to)
+        searcher = self.searcher()
+        langs = filters.stemming_languages()
+        built = build_query(parsed, searcher.reader(), langs)
+        run = _Run(searcher, built, filters, expand_stories)
+        ranked = run.rank(sort, page * per_page, recency and sort == "relevance")
+        start = (page - 1) * per_page
+        hits = tuple(self._hit(searcher, docnum, score, built.plan, expand_stories)
+                     for docnum, score in ranked[start:start + per_page])
+        suggestion = did_you_mean(searcher, query, built.words) if built.words else None
+        return ResultPage(query=query or "", total=run.total(), page=page, per_page=per_page,
+                          hits=hits, facets=run.facets(), suggestion=suggestion)
+
+    def _hit(self, searcher: Searcher, docnum: int, score: float, plan: MatchPlan,
+             expand_stories: bool) -> Hit:
+        fields = searcher.stored_fields(docnum)
+        title, body, lang = fields.get("title", ""), fields.get("body", ""), fields.get("lang", "")
+        title_spans = find_matches(title, lang, plan)
+        story = () if expand_stories else self._story_members(searcher, fields)
+        return Hit(
+            id=fields["id"],
+            title=title,
+            title_html=highlight(title, title_spans),
+            snippet_html=snippet(body, lang, plan),
+            source=fields.get("source", ""),
+            date=_stored_date(fields),
+            lang=lang,
+            url=fields.get("url", ""),
+            score=float(score),
+            story=story,
+        )
+
+    def _story_members(self, searcher: Searcher, fields: dict[str, Any]) -> tuple[StoryMember, ...]:
+        story = fields.get("story") or fields["id"]
+        if story == fields["id"] and searcher.doc_frequency("story", story) <= 1:
+            return ()
+        members = []
+        for docnum in searcher.docs_for_query(wq.Term("story", story)):
+            other = searcher.stored_fields(docnum)
+            if other["id"] != fields["id"]:
+                members.append(_member(other))
+        return tuple(sorted(members, key=lambda m: (m.date or dt.date.min, m.id)))
+
+    # -- single articles ---------------------------------------------------
+
+    def get(self, doc_id: str) -> Article | None:
+        """The article with this id, or None."""
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            return None
+        return _article(searcher.stored_fields(docnum))
+
+    def story(self, doc_id: str) -> list[StoryMember]:
+        """The other articles of the same story as ``doc_id`` (empty when alone or unknown)."""
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            return []
+        return list(self._story_members(searcher, searcher.stored_fields(docnum)))
+
+    def more_like(self, doc_id: str, limit: int = 5) -> list[Hit]:
+        """Articles about the same thing as ``doc_id``, other stories first; [] if unknown."""
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            return []
+        fields = searcher.stored_fields(docnum)
+        related = key_terms_query(searcher, fields)
+        if related is None:
+            return []
+        query, plan = related
+        story = fields.get("story") or fields["id"]
+        exclude = wq.Or([wq.Term("id", fields["id"]), wq.Term("story", story)])
+        results = searcher.search(query, limit=max(1, min(limit, 50)), mask=exclude)
+        return [self._hit(searcher, hit.docnum, hit.score, plan, False) for hit in results]
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of what the user is typing, from the index vocabulary."""
+        return completions(self.searcher(), prefix, max(1, min(limit, 50)))
+
+    # -- statistics --------------------------------------------------------
+
+    def document_count(self) -> int:
+        """How many articles the index holds."""
+        return self.searcher().doc_count()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of the index: documents, languages, sources, years, where it lives."""
+        searcher = self.searcher()
+        every = set(searcher.docs_for_query(wq.Every()))
+        facets = {name: _count_column(searcher, name, every) if every else {}
+                  for name in FACET_FIELDS}
+        return {
+            "index_dir": str(self.index_dir),
+            "generation": getattr(store.current_generation(self.index_dir), "name", None),
+            "documents": searcher.doc_count(),
+            "segments": len(searcher.reader().leaf_readers()),
+            "facets": facets,
+        }
+
+
+def _check_paging(page: Any, per_page: Any, sort: str) -> tuple[int, int, str]:
+    try:
+        page, per_page = int(page), int(per_page)
+    except (TypeError, ValueError):
+        raise SearchError("page and per_page must be whole numbers") from None
+    if page < 1 or page > MAX_PAGE:
+        raise SearchError(f"page must be between 1 and {MAX_PAGE}")
+    if per_page < 1:
+        raise SearchError("per_page must be at least 1")
+    if sort not in SORTS:
+        raise SearchError(f"sort must be one of {', '.join(SORTS)}")
+    return page, min(per_page, MAX_PER_PAGE), sort
+
+
+def _as_list(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(part).strip() for part in value if str(part).strip())
+
+
+def _as_date(value: dt.date | str | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value)
+    except RecordError:
+        raise SearchError(f"{name} must be a date, YYYY-MM-DD") from None
+
+
+class _Filters:
+    """Language, source and date restrictions, from parameters and from the query text."""
+
+    def __init__(self, langs: tuple[str, ...], sources: tuple[str, ...],
+                 excluded_langs: tuple[str, ...], excluded_sources: tuple[str, ...],
+                 date_from: dt.date | None, date_to: dt.date | None) -> None:
+        self.langs = tuple(lang.lower() for lang in langs)
+        self.sources = sources
+        self.excluded_langs = excluded_langs
+        self.excluded_sources = excluded_sources
+        self.date_from = date_from
+        self.date_to = date_to
+
+    @classmethod
+    def from_request(cls, parsed: ParsedQuery, lang: Any, source: Any, date_from: Any,
+                     date_to: Any) -> _Filters:
+        start = _as_date(date_from, "from") if date_from else parsed.date_from
+        end = _as_date(date_to, "to") if date_to else parsed.date_to
+        if start and parsed.date_from:
+            start = max(start, parsed.date_from)
+        if end and parsed.date_to:
+            end = min(end, parsed.date_to)
+        return cls(_as_list(lang) + parsed.langs, _as_list(source) + parsed.sources,
+                   parsed.excluded_langs, parsed.excluded_sources, start, end)
+
+    def stemming_languages(self) -> tuple[str, ...]:
+        chosen = tuple(lang for lang in self.langs if lang in STEMMED_LANGUAGES)
+        return chosen or STEMMED_LANGUAGES
+
+    def queries(self) -> dict[str, wq.Query]:
+        """One Whoosh query a restricted facet (lang, source, year), for faceting."""
+        found: dict[str, wq.Query] = {}
+        if self.langs:
+            found["lang"] = wq.Or([wq.Term("lang", lang) for lang in self.langs])
+        if self.sources:
+            found["source"] = wq.Or([wq.Term("source_key", source_key(s)) for s in self.sources])
+        if self.date_from or self.date_to:
+            low = int(self.date_from.strftime("%Y%m%d")) if self.date_from else None
+            high = int(self.date_to.strftime("%Y%m%d")) if self.date_to else None
+            found["year"] = wq.NumericRange("day", low, high)
+        return found
+
+    def exclusions(self) -> list[wq.Query]:
+        terms = [wq.Term("lang", lang.lower()) for lang in self.excluded_langs]
+        terms += [wq.Term("source_key", source_key(s)) for s in self.excluded_sources]
+        return terms
+
+
+class _Run:
+    """One search: the matching documents, computed once, then ranked and counted."""
+
+    def __init__(self, searcher: Searcher, built: BuiltQuery, filters: _Filters,
+                 expand_stories: bool) -> None:
+        self.searcher = searcher
+        self.query = built.query
+        self.expand_stories = expand_stories
+        empty = searcher.doc_count_all() == 0
+        if empty or (self.query is None and not filters.queries() and not filters.exclusions()):
+            self.matched: set[int] = set()
+        else:
+            base = self.query if self.query is not None else wq.Every()
+            self.matched = set(searcher.docs_for_query(base))
+        for excluded in filters.exclusions():
+            self.matched -= set(searcher.docs_for_query(excluded))
+        self.filter_sets = {name: set(searcher.docs_for_query(q))
+                            for name, q in filters.queries().items()}
+        self.allowed = self._restricted(exclude=None)
+
+    def _restricted(self, exclude: str | None) -> set[int]:
+        docs = self.matched
+        for name, allowed in self.filter_sets.items():
+            if name != exclude:
+                docs = docs & allowed
+        return docs
+
+    def total(self) -> int:
+        if self.expand_stories:
+            return len(self.allowed)
+        return len(self._stories(self.allowed))
+
+    def _stories(self, docs: Iterable[int]) -> set[Any]:
+        if not self.matched:
+            return set()
+        column = self.searcher.reader().column_reader("story")
+        return {column[docnum] for docnum in docs}
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        if not self.matched:
+            return {name: {} for name in FACET_FIELDS}
+        return {name: _count_column(self.searcher, name, self._restricted(exclude=name))
+                for name in FACET_FIELDS}
+
+    def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
+        """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""
+        if not self.allowed:
+            return []
+        if sort != "relevance" or self.query is None:
+            ordered = self._by_date(newest=sort != "oldest")
+            return [(docnum, 0.0) for docnum in self._collapse(ordered)][:needed]
+        # Whoosh ignores ``collapse`` when ``filter`` is a set of documents: collapse here
+        window = max(needed * (1 if self.expand_stories else 2), RERANK_WINDOW)
+        results = self.searcher.search(self.query, limit=window, filter=self.allowed)
+        scores = {hit.docnum: hit.score for hit in results}
+        scored = [(docnum, scores[docnum]) for docnum in self._collapse(list(scores))]
+        if recency:
+            scored = _with_recency(self.searcher, scored)
+        return scored[:needed]
+
+    def _by_date(self, newest: bool) -> list[int]:
+        days = self.searcher.reader().column_reader("day")
+        dated = sorted((doc for doc in self.allowed if _is_day(days[doc])),
+                       key=lambda doc: (days[doc], -doc), reverse=newest)
+        undated = sorted(doc for doc in self.allowed if not _is_day(days[doc]))
+        return dated + undated  # undated articles last in both orders
+
+    def _collapse(self, docnums: list[int]) -> list[int]:
+        if self.expand_stories:
+            return docnums
+        column = self.searcher.reader().column_reader("story")
+        seen: set[Any] = set()
+        kept = []
+        for docnum in docnums:
+            story = column[docnum]
+            if story not in seen:
+                seen.add(story)
+                kept.append(docnum)
+        return kept
+
+
+def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Multiply scores by a mild freshness factor, relative to the newest matching article."""
+    days = searcher.reader().column_reader("day")
+    dates = {doc: _day_to_date(days[doc]) for doc, _ in scored}
+    newest = max((d for d in dates.values() if d), default=None)
+    if newest is None:
+        return scored
+
+    def boosted(item: tuple[int, float]) -> float:
+        date = dates[item[0]]
+        if date is None:
+            return item[1]
+        age = (newest - date).days
+        return item[1] * (1 + RECENCY_WEIGHT * math.pow(0.5, age / RECENCY_HALF_LIFE_DAYS))
+
+    rescored = [(doc, boosted((doc, score))) for doc, score in scored]
+    return sorted(rescored, key=lambda item: -item[1])
+
+
+def _day_to_date(day: int | None) -> dt.date | None:
+    if not _is_day(day):
+        return None
+    return dt.date(day // 10000, day // 100 % 100, day % 100)
+
+
+def _is_day(day: int | None) -> bool:
+    """True for a yyyymmdd number; undated articles read as 0 or the column's default."""
+    return day is not None and 10000101 <= day <= 99991231
+
+
+def _count_column(searcher: Searcher, name: str, docs: Iterable[int]) -> dict[str, int]:
+    column = searcher.reader().column_reader(name)
+    counts = Counter(column[docnum] for docnum in docs)
+    counts.pop("", None)
+    counts.pop(None, None)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+def _stored_date(fields: dict[str, Any]) -> dt.date | None:
+    value = fields.get("date")
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _member(fields: dict[str, Any]) -> StoryMember:
+    return StoryMember(id=fields["id"], title=fields.get("title", ""),
+                       source=fields.get("source", ""), date=_stored_date(fields),
+                       url=fields.get("url", ""))
+
+
+def _article(fields: dict[str, Any]) -> Article:
+    return Article(id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
+                   date=_stored_date(fields), source=fields.get("source", ""),
+                   url=fields.get("url", ""), lang=fields.get("lang", ""),
+                   story=fields.get("story", ""))

@@ -1,0 +1,299 @@
+"""From a parsed query to a Whoosh query, through the same analysis as the index.
+
+Each word becomes its exact, folded and stemmed forms in the title and the
+body, so that what the user typed ranks above folded matches, and folded
+above stemmed ones. Prefixes and fuzzy words are expanded here against the
+index vocabulary, with a cap, so no query can enumerate the whole index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+
+from .analysis import (
+    EXACT_SEPARATOR,
+    STEM_SEPARATOR,
+    STEMMED_LANGUAGES,
+    Token,
+    analyze,
+    exact_form,
+    fold,
+    is_query_stopword,
+    keeps_accents,
+    lower_form,
+    query_languages,
+    stem_form,
+    tokenize,
+)
+from .querylang import Clause, Occur, ParsedQuery
+from .variants import name_variants
+
+TEXT_FIELDS = ("title", "body")
+FIELD_BOOSTS = {"title": 1.5, "body": 1.0}
+FORM_BOOSTS = {"exact": 0.5, "accents": 0.25, "fold": 1.0, "variant": 0.8, "stem": 1.0}
+COORDINATION = 0.9
+MAX_EXPANSIONS = 48
+MAX_SCANNED_TERMS = 20_000
+MAX_RESPELLED = 16
+
+
+@dataclass
+class MatchPlan:
+    """What a highlighter must mark: forms of single words, and phrases of folded words."""
+
+    forms: set[str] = field(default_factory=set)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not self.forms and not self.phrases
+
+
+@dataclass
+class BuiltQuery:
+    """A Whoosh query (None when nothing is searchable) and how to highlight it."""
+
+    query: wq.Query | None
+    plan: MatchPlan
+    words: list[str]
+
+
+def build_query(parsed: ParsedQuery, reader: IndexReader,
+                langs: tuple[str, ...] = STEMMED_LANGUAGES) -> BuiltQuery:
+    """Turn parsed clauses into one Whoosh query; stop words are dropped when other words remain."""
+    plan = MatchPlan()
+    clauses = _without_stopwords(_join_digit_groups(parsed.clauses), langs)
+    groups: dict[Occur, list[wq.Query]] = {occur: [] for occur in Occur}
+    words: list[str] = []
+    for clause in clauses:
+        collect = plan if clause.occur is not Occur.MUST_NOT else MatchPlan()
+        built = _clause_query(clause, reader, langs, collect)
+        if built is not None:
+            groups[clause.occur].append(built)
+        if clause.kind == "word" and clause.occur is not Occur.MUST_NOT:
+            words.append(clause.text)
+    return BuiltQuery(_combine(groups), plan, words)
+
+
+def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:
+    """``1 000`` typed without quotes arrives as two words: make it one number again."""
+    joined: list[Clause] = []
+    for clause in clauses:
+        previous = joined[-1] if joined else None
+        if (previous is not None and _is_plain_word(previous) and _is_plain_word(clause)
+                and previous.occur is clause.occur and previous.field == clause.field
+                and _DIGIT_GROUP.fullmatch(clause.text)
+                and _LEADING_DIGITS.fullmatch(previous.text)):
+            joined[-1] = Clause("word", f"{previous.text} {clause.text}", previous.occur,
+                                previous.field)
+        else:
+            joined.append(clause)
+    return joined
+
+
+_DIGIT_GROUP = re.compile(r"\d{3}")
+_LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
+
+
+def _is_plain_word(clause: Clause) -> bool:
+    return clause.kind == "word"
+
+
+def _without_stopwords(clauses: Iterable[Clause], langs: tuple[str, ...]) -> list[Clause]:
+    clauses = list(clauses)
+    content = [c for c in clauses if not _is_stop_clause(c, langs)]
+    if not any(c.occur is not Occur.MUST_NOT for c in content):
+        return clauses
+    return content
+
+
+def _is_stop_clause(clause: Clause, langs: tuple[str, ...]) -> bool:
+    if clause.kind != "word" or clause.occur is not Occur.SHOULD:
+        return False
+    tokens = list(tokenize(clause.text))
+    return all(is_query_stopword(token.text, langs) for token in tokens)
+
+
+def _combine(groups: dict[Occur, list[wq.Query]]) -> wq.Query | None:
+    must, should, must_not = groups[Occur.MUST], groups[Occur.SHOULD], groups[Occur.MUST_NOT]
+    optional = wq.Or(should, scale=COORDINATION) if should else None
+    if must:
+        combined: wq.Query = wq.And(must)
+        if optional is not None:
+            combined = wq.AndMaybe(combined, optional)
+    elif optional is not None:
+        combined = optional
+    elif must_not:
+        combined = wq.Every()
+    else:
+        return None
+    if must_not:
+        combined = wq.AndNot(combined, wq.Or(must_not))
+    return combined
+
+
+def _clause_query(clause: Clause, reader: IndexReader, langs: tuple[str, ...],
+                  plan: MatchPlan) -> wq.Query | None:
+    fields = (clause.field,) if clause.field else TEXT_FIELDS
+    tokens = analyze(clause.text)
+    words = [token.text for token in tokens if not token.alias]
+    if not words:
+        return None
+    if clause.kind == "prefix":
+        return _expanded_query(_prefix_terms(reader, fields, fold(clause.text)), fields, plan)
+    if clause.kind == "fuzzy":
+        terms = _fuzzy_terms(reader, fields, fold(words[0]), clause.distance)
+        return _expanded_query(terms, fields, plan)
+    if len(words) == 1:
+        return word_query(words[0], fields, langs, plan, reader)
+    whole = _whole_alias(tokens)
+    if whole is not None and not any(char.isalpha() for char in whole):
+        return word_query(whole, fields, langs, plan, reader)  # 1 000, 3,5, 12:30
+    return phrase_query(words, fields, plan, langs, joined=whole, reader=reader)
+
+
+def _whole_alias(tokens: list[Token]) -> str | None:
+    """The alias that spans every word of a clause (``e-mail`` -> ``email``), if any."""
+    words = [token for token in tokens if not token.alias]
+    for token in tokens:
+        if token.alias and token.start == words[0].start and token.end == words[-1].end:
+            return token.text
+    return None
+
+
+def word_query(word: str, fields: tuple[str, ...], langs: tuple[str, ...],
+               plan: MatchPlan, reader: IndexReader | None = None) -> wq.Query:
+    """One word in every form, in every field, each with its boost.
+
+    Exact (as typed) > keeps the typed accents > folded > other spellings of
+    a listed name > stemmed: the scores add up, so each form the word
+    matches lifts it. A listed name is not stemmed, so it cannot merge with
+    another word that happens to share its stem.
+    """
+    folded = fold(word)
+    exact = exact_form(word)
+    variants = name_variants((folded,))
+    forms: dict[str, list[str]] = {
+        "exact": [exact] if exact else [],
+        "accents": _accented_forms(reader, fields, word) if exact and reader else [],
+        "fold": [folded],
+        "variant": [spelling[0] for spelling in variants if len(spelling) == 1],
+        "stem": [],
+    }
+    if not variants:
+        for lang in query_languages(word, langs):
+            stemmed = stem_form(lang, word)
+            if stemmed:
+                forms["stem"].append(stemmed)
+    subqueries: list[wq.Query] = []
+    for fieldname in fields:
+        for kind, texts in forms.items():
+            boost = FIELD_BOOSTS[fieldname] * FORM_BOOSTS[kind]
+            subqueries.extend(wq.Term(fieldname, text, boost=boost) for text in texts)
+    subqueries.extend(_variant_phrases(variants, fields, plan))
+    plan.forms.update(text for texts in forms.values() for text in texts)
+    return wq.Or(subqueries)
+
+
+def _accented_forms(reader: IndexReader, fields: tuple[str, ...], word: str) -> list[str]:
+    """Exact forms in the index that keep every accent typed (``côte``: ``côté``, not ``coté``)."""
+    typed = lower_form(word)
+    prefix = fold(word) + EXACT_SEPARATOR
+    found: set[str] = set()
+    for fieldname in fields:
+        for count, term in enumerate(reader.expand_prefix(fieldname, prefix)):
+            if count >= MAX_EXPANSIONS:
+                break
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            written = text[len(prefix):]
+            if written != typed and keeps_accents(typed, written):
+                found.add(text)
+    return sorted(found)
+
+
+def _respelled(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The phrase with one listed name spelled otherwise (``roi Mohamed VI``)."""
+    found: dict[tuple[str, ...], None] = {}
+    for index, word in enumerate(words):
+        for spelling in name_variants((word,)):
+            found[words[:index] + spelling + words[index + 1:]] = None
+    return tuple(found)[:MAX_RESPELLED]
+
+
+def _variant_phrases(variants: tuple[tuple[str, ...], ...], fields: tuple[str, ...],
+                     plan: MatchPlan) -> list[wq.Query]:
+    phrases = [spelling for spelling in variants if len(spelling) > 1]
+    plan.phrases.extend(phrases)
+    return [wq.Phrase(f, list(spelling), boost=FIELD_BOOSTS[f] * FORM_BOOSTS["variant"])
+            for f in fields for spelling in phrases]
+
+
+def phrase_query(words: list[str], fields: tuple[str, ...], plan: MatchPlan,
+                 langs: tuple[str, ...] = STEMMED_LANGUAGES, joined: str | None = None,
+                 reader: IndexReader | None = None) -> wq.Query:
+    """Consecutive folded words, or another spelling of a listed name.
+
+    ``joined`` is the clause written as one word (``e-mail`` -> ``email``),
+    searched like a word too, since the index holds hyphenated words joined.
+    """
+    folded = tuple(fold(word) for word in words)
+    plan.phrases.append(folded)
+    subqueries: list[wq.Query] = [
+        wq.Phrase(fieldname, list(folded), boost=FIELD_BOOSTS[fieldname]) for fieldname in fields
+    ]
+    variants = name_variants(folded) + _respelled(folded)
+    subqueries.extend(_variant_phrases(variants, fields, plan))
+    singles = [spelling[0] for spelling in variants if len(spelling) == 1]
+    plan.forms.update(singles)
+    subqueries.extend(wq.Term(f, text, boost=FIELD_BOOSTS[f] * FORM_BOOSTS["variant"])
+                      for f in fields for text in singles)
+    if joined:
+        subqueries.append(word_query(joined, fields, langs, plan, reader))
+    return wq.Or(subqueries)
+
+
+def _expanded_query(terms: list[str], fields: tuple[str, ...], plan: MatchPlan) -> wq.Query | None:
+    if not terms:
+        return wq.NullQuery
+    plan.forms.update(terms)
+    return wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f]) for f in fields for t in terms])
+
+
+def is_plain_term(term: str) -> bool:
+    """True for a folded form (neither an exact nor a stemmed form)."""
+    return EXACT_SEPARATOR not in term and STEM_SEPARATOR not in term
+
+
+def _most_frequent(reader: IndexReader, fields: tuple[str, ...], terms: Iterable[str]) -> list[str]:
+    frequency = {
+        term: sum(reader.doc_frequency(f, term) for f in fields) for term in set(terms)
+    }
+    ranked = sorted(frequency, key=lambda term: (-frequency[term], term))
+    return ranked[:MAX_EXPANSIONS]
+
+
+def _prefix_terms(reader: IndexReader, fields: tuple[str, ...], prefix: str) -> list[str]:
+    found: list[str] = []
+    for fieldname in fields:
+        for count, term in enumerate(reader.expand_prefix(fieldname, prefix)):
+            if count >= MAX_SCANNED_TERMS:
+                break
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            if is_plain_term(text):
+                found.append(text)
+    return _most_frequent(reader, fields, found)
+
+
+def _fuzzy_terms(reader: IndexReader, fields: tuple[str, ...], word: str,
+                 distance: int) -> list[str]:
+    distance = 1 if len(word) < 5 else distance
+    found: list[str] = []
+    for fieldname in fields:
+        for term in reader.terms_within(fieldname, word, distance, prefix=1):
+            if is_plain_term(term):
+                found.append(term)
+    return _most_frequent(reader, fields, found)

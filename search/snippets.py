@@ -1,0 +1,161 @@
+"""Highlighted titles and snippets, from the same analysis as the index.
+
+The stored text is analyzed again with :func:`search.analysis.analyze`; a
+word is marked when one of its forms (exact, folded or stemmed in the
+article's language) is among the query's forms, or when it starts a phrase
+of the query; an alias (``e-mail`` joined as ``email``, ``1 000`` as
+``1000``) marks all the words it spans. The whole text is read: there is no
+length past which matches go unseen. Everything that is not a ``<mark>`` is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .analysis import Token, analyze, fold, token_forms
+from .querybuild import MatchPlan
+
+SNIPPET_CHARS = 240
+MIN_FRAGMENT_CHARS = 80
+MAX_FRAGMENTS = 3
+ELLIPSIS = "…"
+
+Span = tuple[int, int, str]  # start, end, matched key (for distinct-term counting)
+
+
+def find_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
+    """Character spans of the text that the query matches, in order, not overlapping."""
+    if plan.is_empty():
+        return []
+    analyzed = analyze(text)
+    tokens = [token for token in analyzed if not token.alias]
+    spans = _phrase_spans(tokens, plan.phrases)
+    covered = {index for _, _, index_range in spans for index in index_range}
+    result = [(tokens[r[0]].start, tokens[r[-1]].end, key) for key, _, r in spans]
+    for token in tokens:
+        if token.pos in covered:
+            continue
+        forms = token_forms(token.text, lang)
+        if plan.forms.intersection(forms):
+            result.append((token.start, token.end, forms[0]))
+    for alias in (token for token in analyzed if token.alias):
+        forms = token_forms(alias.text, lang)
+        overlaps = any(start < alias.end and alias.start < end for start, end, _ in result)
+        if not overlaps and plan.forms.intersection(forms):
+            result.append((alias.start, alias.end, forms[0]))
+    result.sort()
+    return result
+
+
+def _phrase_spans(tokens: list[Token],
+                  phrases: list[tuple[str, ...]]) -> list[tuple[str, int, range]]:
+    if not phrases:
+        return []
+    folded = [fold(token.text) for token in tokens]
+    found = []
+    taken: set[int] = set()
+    for phrase in phrases:
+        size = len(phrase)
+        for start in range(len(folded) - size + 1):
+            if tuple(folded[start:start + size]) == phrase and start not in taken:
+                found.append((" ".join(phrase), start, range(start, start + size)))
+                taken.update(range(start, start + size))
+    return found
+
+
+def highlight(text: str, spans: list[Span]) -> str:
+    """The text, HTML-escaped, with each span wrapped in ``<mark>``."""
+    parts: list[str] = []
+    cursor = 0
+    for start, end, _ in spans:
+        if start < cursor:
+            continue
+        parts.append(escape(text[cursor:start]))
+        parts.append(f"<mark>{escape(text[start:end])}</mark>")
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return "".join(parts)
+
+
+def snippet(text: str, lang: str, plan: MatchPlan, budget: int = SNIPPET_CHARS) -> str:
+    """One to three fragments around the best matches; the lead when nothing matches."""
+    spans = find_matches(text, lang, plan)
+    if not spans:
+        return lead(text, budget)
+    windows = _choose_windows(text, spans, budget)
+    fragments = [_fragment(text, spans, start, end) for start, end in windows]
+    return " ".join(fragments)
+
+
+def lead(text: str, budget: int = SNIPPET_CHARS) -> str:
+    """The first words of the text, escaped, cut at a word boundary."""
+    start, end = _word_bounds(text, 0, budget)
+    return _fragment(text, [], start, end)
+
+
+def _choose_windows(text: str, spans: list[Span], budget: int) -> list[tuple[int, int]]:
+    """Greedily pick windows that show the most distinct matched words."""
+    distinct = {key for _, _, key in spans}
+    count = 1
+    while count < MAX_FRAGMENTS and _best_window(spans, budget // count)[1] < len(distinct):
+        if budget // (count + 1) < MIN_FRAGMENT_CHARS:
+            break
+        count += 1
+    size = budget // count
+    windows: list[tuple[int, int]] = []
+    remaining = list(spans)
+    seen: set[str] = set()
+    for _ in range(count):
+        candidates = [s for s in remaining if s[2] not in seen] or remaining
+        if not candidates:
+            break
+        start, _ = _best_window(candidates, size, seen)
+        window = _word_bounds(text, max(0, start - size // 4), size)
+        windows.append(window)
+        seen.update(key for s, e, key in spans if s >= window[0] and e <= window[1])
+        remaining = [s for s in remaining if s[1] <= window[0] or s[0] >= window[1]]
+        if seen >= distinct:
+            break
+    return sorted(_merge(windows))
+
+
+def _best_window(spans: list[Span], size: int, seen: set[str] | None = None) -> tuple[int, int]:
+    """The start of the window of ``size`` chars with most new distinct words, and that count."""
+    seen = seen or set()
+    best_start, best_count = spans[0][0], -1
+    for index, (start, _, _) in enumerate(spans):
+        keys = {key for s, e, key in spans[index:] if e - start <= size} - seen
+        if len(keys) > best_count:
+            best_start, best_count = start, len(keys)
+    return best_start, best_count
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _word_bounds(text: str, start: int, size: int) -> tuple[int, int]:
+    """Move a window of ``size`` chars from ``start`` onto word boundaries."""
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + size // 2 else end
+    return start, end
+
+
+def _fragment(text: str, spans: list[Span], start: int, end: int) -> str:
+    inside = [(s - start, e - start, k) for s, e, k in spans if s >= start and e <= end]
+    body = " ".join(text[start:end].split("\n"))
+    html = highlight(body, inside)
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if end < len(text) else ""
+    return f"{prefix}{html.strip()}{suffix}"
