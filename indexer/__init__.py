@@ -1,7 +1,7 @@
 """Kiosque's indexer: article files in, a Whoosh index out.
 
-    from indexer import build_index, add_documents
-    report = build_index(["articles/"], "index_data")
+from indexer import build_index, add_documents
+report = build_index(["articles/"], "index_data")
 """
 
 from .build import BuildReport, add_documents, build_index, delete_documents

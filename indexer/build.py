@@ -57,9 +57,15 @@ class BuildReport:
         }
 
 
-def build_index(paths: Iterable[Input], index_dir: str | os.PathLike[str] = "index_data", *,
-                workers: int | None = None, progress: Progress | None = None,
-                stdin: IO[bytes] | None = None, lock_timeout: float = DEFAULT_TIMEOUT) -> BuildReport:
+def build_index(
+    paths: Iterable[Input],
+    index_dir: str | os.PathLike[str] = "index_data",
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    stdin: IO[bytes] | None = None,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+) -> BuildReport:
     """Index ``paths`` into a new index that replaces the live one only once complete.
 
     Raises IndexBusy when another process holds the write lock past ``lock_timeout``.
@@ -80,8 +86,13 @@ def build_index(paths: Iterable[Input], index_dir: str | os.PathLike[str] = "ind
     return report
 
 
-def _write_all(generation: Path, reader: Reader, paths: Iterable[Input], report: BuildReport,
-               progress: Progress | None) -> dict[str, Any]:
+def _write_all(
+    generation: Path,
+    reader: Reader,
+    paths: Iterable[Input],
+    report: BuildReport,
+    progress: Progress | None,
+) -> dict[str, Any]:
     index = whoosh_index.open_dir(str(generation))
     writer = index.writer(limitmb=WRITER_LIMIT_MB)
     seen = _Seen()
@@ -103,10 +114,16 @@ def _write_all(generation: Path, reader: Reader, paths: Iterable[Input], report:
     return _manifest_entries({}, reader)
 
 
-def add_documents(inputs: Iterable[Input], index_dir: str | os.PathLike[str] = "index_data", *,
-                  workers: int | None = 1, progress: Progress | None = None,
-                  stdin: IO[bytes] | None = None, lock_timeout: float = DEFAULT_TIMEOUT,
-                  skip_unchanged: bool = True) -> BuildReport:
+def add_documents(
+    inputs: Iterable[Input],
+    index_dir: str | os.PathLike[str] = "index_data",
+    *,
+    workers: int | None = 1,
+    progress: Progress | None = None,
+    stdin: IO[bytes] | None = None,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    skip_unchanged: bool = True,
+) -> BuildReport:
     """Add articles (files, folders, ``-`` or Article objects), replacing those with the same id.
 
     Files unchanged since they were last indexed are skipped. An article whose
@@ -132,8 +149,13 @@ def add_documents(inputs: Iterable[Input], index_dir: str | os.PathLike[str] = "
     return report
 
 
-def _update_all(index: Any, reader: Reader, inputs: Iterable[Input], report: BuildReport,
-                progress: Progress | None) -> None:
+def _update_all(
+    index: Any,
+    reader: Reader,
+    inputs: Iterable[Input],
+    report: BuildReport,
+    progress: Progress | None,
+) -> None:
     writer = index.writer(limitmb=WRITER_LIMIT_MB, timeout=5.0)
     try:
         with index.searcher() as searcher:
@@ -154,8 +176,12 @@ def _update_all(index: Any, reader: Reader, inputs: Iterable[Input], report: Bui
         raise
 
 
-def delete_documents(ids: Iterable[str], index_dir: str | os.PathLike[str] = "index_data", *,
-                     lock_timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+def delete_documents(
+    ids: Iterable[str],
+    index_dir: str | os.PathLike[str] = "index_data",
+    *,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+) -> list[str]:
     """Remove articles by id; returns the ids that were in the index.
 
     Raises search.IndexNotFound when there is no index.
@@ -182,14 +208,16 @@ def delete_documents(ids: Iterable[str], index_dir: str | os.PathLike[str] = "in
 def _record(item: Prepared | Rejected, report: BuildReport) -> bool:
     """Count a rejection; True when the item is one."""
     if isinstance(item, Rejected):
-        report.failures.append((item.path if item.line is None else f"{item.path}:{item.line}",
-                                item.reason))
+        report.failures.append(
+            (item.path if item.line is None else f"{item.path}:{item.line}", item.reason)
+        )
         return True
     return False
 
 
-def _write(writer: SegmentWriter, item: Prepared, grouper: StoryGrouper, report: BuildReport,
-           update: bool) -> None:
+def _write(
+    writer: SegmentWriter, item: Prepared, grouper: StoryGrouper, report: BuildReport, update: bool
+) -> None:
     article = item.article
     story = grouper.story_for(item.simhash, article.id)
     if story != article.id:
@@ -207,8 +235,16 @@ def _write(writer: SegmentWriter, item: Prepared, grouper: StoryGrouper, report:
 
 
 def _with_story(article: Article, story: str) -> Article:
-    return Article(article.id, article.title, article.body, article.date, article.source,
-                   article.url, article.lang, story)
+    return Article(
+        article.id,
+        article.title,
+        article.body,
+        article.date,
+        article.source,
+        article.url,
+        article.lang,
+        story,
+    )
 
 
 class _Seen:
@@ -264,6 +300,7 @@ def _unchanged(manifest: dict[str, Any]) -> Any:
     def skip(stamp: FileStamp) -> bool:
         entry = manifest.get(stamp.path)
         return bool(entry) and entry["size"] == stamp.size and entry["mtime_ns"] == stamp.mtime_ns
+
     return skip
 
 
@@ -293,6 +330,8 @@ def _save_manifest(generation: Path, manifest: dict[str, Any]) -> None:
 def _forget(generation: Path, removed: set[str]) -> None:
     """Drop manifest entries of files whose articles were deleted, so a re-add reads them again."""
     manifest = _load_manifest(generation)
-    kept = {path: entry for path, entry in manifest.items() if not removed & set(entry.get("ids", []))}
+    kept = {
+        path: entry for path, entry in manifest.items() if not removed & set(entry.get("ids", []))
+    }
     if len(kept) != len(manifest):
         _save_manifest(generation, kept)

@@ -16,11 +16,13 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from search.analysis import STEMMED_LANGUAGES, stem
 from search.records import Article
 from search.schema import analyzed_fields
 
+from .language import detect_language
 from .readers import Rejected, list_files, read_file, read_stream
-from .stories import simhash
+from .stories import simhash_words, words_from_postings
 
 CHUNK_ARTICLES = 64
 Progress = Callable[[int], None]
@@ -56,7 +58,8 @@ class FileRead:
 
 def prepare(article: Article, origin: str) -> Prepared:
     """Analyze one article (the costly step, done in a worker)."""
-    return Prepared(article, analyzed_fields(article), simhash(article.body), origin)
+    analyzed = analyzed_fields(article)
+    return Prepared(article, analyzed, simhash_words(words_from_postings(analyzed["body"])), origin)
 
 
 def read_one(path: Path) -> FileRead:
@@ -79,6 +82,33 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+SMALL_INPUT_BYTES = 1_000_000
+
+
+def warm_up() -> None:
+    """Load the stemmers and the language model (about a second) in this process."""
+    for lang in STEMMED_LANGUAGES:
+        stem(lang, "kiosque")
+    detect_language("Kiosque", "warm up")
+
+
+def _is_small(inputs: list[Any]) -> bool:
+    """True when starting worker processes would cost more than it saves."""
+    if any(str(item) == "-" for item in inputs):
+        return False
+    articles = [item for item in inputs if isinstance(item, Article)]
+    size = sum(len(a.body) for a in articles)
+    for found in list_files([item for item in inputs if not isinstance(item, Article)]):
+        if isinstance(found, Path):
+            try:
+                size += found.stat().st_size
+            except OSError:
+                continue
+        if size > SMALL_INPUT_BYTES:
+            return False
+    return size <= SMALL_INPUT_BYTES
+
+
 class Reader:
     """Lists, reads and prepares inputs, in worker processes when ``workers`` > 1.
 
@@ -86,21 +116,29 @@ class Reader:
     before it is read (unchanged since the last run).
     """
 
-    def __init__(self, workers: int | None = None, stdin: IO[bytes] | None = None,
-                 skip: Callable[[FileStamp], bool] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        stdin: IO[bytes] | None = None,
+        skip: Callable[[FileStamp], bool] | None = None,
+    ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.stdin = stdin
         self.skip = skip
         self.stamps: dict[str, FileRead] = {}
         self.skipped = 0
 
-    def prepared(self, inputs: Iterable[str | os.PathLike[str] | Article]) -> Iterator[Prepared | Rejected]:
+    def prepared(
+        self, inputs: Iterable[str | os.PathLike[str] | Article]
+    ) -> Iterator[Prepared | Rejected]:
         """Every article of the inputs, prepared, and every rejection, in input order."""
-        pairs = self._pairs(list(inputs))
-        if self.workers == 1:
+        inputs = list(inputs)
+        pairs = self._pairs(inputs)
+        if self.workers == 1 or _is_small(inputs):
             for chunk in _chunks(pairs, CHUNK_ARTICLES):
                 yield from _prepare_chunk(chunk)
             return
+        warm_up()  # load models once, before the workers fork and share them
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers) as pool:
             for prepared in pool.imap(_prepare_chunk, _chunks(pairs, CHUNK_ARTICLES)):

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Iterable
 
 from search.analysis import fold, tokenize
+from search.querybuild import is_plain_term
 
 MAX_DISTANCE = 5
 BAND_WIDTHS = (11, 11, 11, 11, 10, 10)
@@ -24,7 +25,7 @@ MIN_WORDS = 25
 
 
 SLOT_BITS = 13
-MAX_SHINGLES = (1 << (SLOT_BITS - 1)) - 1
+MAX_SHINGLES = 400  # the first ~400 words tell a story apart; fits in a slot
 _SPREAD_BYTE = [
     sum(((byte >> bit) & 1) << (bit * SLOT_BITS) for bit in range(8)) for byte in range(256)
 ]
@@ -39,13 +40,27 @@ def _spread(value: int) -> int:
 
 def simhash(text: str) -> int | None:
     """The SimHash of a text, or None when it is too short to compare safely."""
-    words = [fold(token.text) for token in tokenize(text)]
+    return simhash_words([fold(token.text) for token in tokenize(text)])
+
+
+def words_from_postings(postings: dict[str, list[int]]) -> list[str]:
+    """The folded words of an analyzed text, in order (no need to tokenize it again)."""
+    by_position: dict[int, str] = {}
+    for term, positions in postings.items():
+        if is_plain_term(term):
+            for position in positions:
+                by_position.setdefault(position, term)
+    return [by_position[position] for position in sorted(by_position)]
+
+
+def simhash_words(words: list[str]) -> int | None:
+    """The SimHash of a sequence of folded words (see the module's docstring)."""
     if len(words) < MIN_WORDS:
         return None
     count = min(len(words) - SHINGLE + 1, MAX_SHINGLES)
     total = 0
     for index in range(count):
-        shingle = " ".join(words[index:index + SHINGLE]).encode("utf-8")
+        shingle = " ".join(words[index : index + SHINGLE]).encode("utf-8")
         total += _spread(int.from_bytes(hashlib.blake2b(shingle, digest_size=8).digest(), "big"))
     mask = (1 << SLOT_BITS) - 1
     half = count / 2

@@ -21,8 +21,8 @@ from .records import Article, RecordError, parse_date
 from .related import key_terms_query
 from .results import Hit, ResultPage, StoryMember
 from .schema import source_key
-from .snippets import highlight, find_matches, snippet
-from .spelling import did_you_mean, completions
+from .snippets import find_matches, highlight, snippet
+from .spelling import completions, did_you_mean
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -113,14 +113,24 @@ class SearchEngine:
         run = _Run(searcher, built, filters, expand_stories)
         ranked = run.rank(sort, page * per_page, recency and sort == "relevance")
         start = (page - 1) * per_page
-        hits = tuple(self._hit(searcher, docnum, score, built.plan, expand_stories)
-                     for docnum, score in ranked[start:start + per_page])
+        hits = tuple(
+            self._hit(searcher, docnum, score, built.plan, expand_stories)
+            for docnum, score in ranked[start : start + per_page]
+        )
         suggestion = did_you_mean(searcher, query, built.words) if built.words else None
-        return ResultPage(query=query or "", total=run.total(), page=page, per_page=per_page,
-                          hits=hits, facets=run.facets(), suggestion=suggestion)
+        return ResultPage(
+            query=query or "",
+            total=run.total(),
+            page=page,
+            per_page=per_page,
+            hits=hits,
+            facets=run.facets(),
+            suggestion=suggestion,
+        )
 
-    def _hit(self, searcher: Searcher, docnum: int, score: float, plan: MatchPlan,
-             expand_stories: bool) -> Hit:
+    def _hit(
+        self, searcher: Searcher, docnum: int, score: float, plan: MatchPlan, expand_stories: bool
+    ) -> Hit:
         fields = searcher.stored_fields(docnum)
         title, body, lang = fields.get("title", ""), fields.get("body", ""), fields.get("lang", "")
         title_spans = find_matches(title, lang, plan)
@@ -197,8 +207,9 @@ class SearchEngine:
         """Counts of the index: documents, languages, sources, years, where it lives."""
         searcher = self.searcher()
         every = set(searcher.docs_for_query(wq.Every()))
-        facets = {name: _count_column(searcher, name, every) if every else {}
-                  for name in FACET_FIELDS}
+        facets = {
+            name: _count_column(searcher, name, every) if every else {} for name in FACET_FIELDS
+        }
         return {
             "index_dir": str(self.index_dir),
             "generation": getattr(store.current_generation(self.index_dir), "name", None),
@@ -242,9 +253,15 @@ def _as_date(value: dt.date | str | None, name: str) -> dt.date | None:
 class _Filters:
     """Language, source and date restrictions, from parameters and from the query text."""
 
-    def __init__(self, langs: tuple[str, ...], sources: tuple[str, ...],
-                 excluded_langs: tuple[str, ...], excluded_sources: tuple[str, ...],
-                 date_from: dt.date | None, date_to: dt.date | None) -> None:
+    def __init__(
+        self,
+        langs: tuple[str, ...],
+        sources: tuple[str, ...],
+        excluded_langs: tuple[str, ...],
+        excluded_sources: tuple[str, ...],
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+    ) -> None:
         self.langs = tuple(lang.lower() for lang in langs)
         self.sources = sources
         self.excluded_langs = excluded_langs
@@ -253,16 +270,23 @@ class _Filters:
         self.date_to = date_to
 
     @classmethod
-    def from_request(cls, parsed: ParsedQuery, lang: Any, source: Any, date_from: Any,
-                     date_to: Any) -> _Filters:
+    def from_request(
+        cls, parsed: ParsedQuery, lang: Any, source: Any, date_from: Any, date_to: Any
+    ) -> _Filters:
         start = _as_date(date_from, "from") if date_from else parsed.date_from
         end = _as_date(date_to, "to") if date_to else parsed.date_to
         if start and parsed.date_from:
             start = max(start, parsed.date_from)
         if end and parsed.date_to:
             end = min(end, parsed.date_to)
-        return cls(_as_list(lang) + parsed.langs, _as_list(source) + parsed.sources,
-                   parsed.excluded_langs, parsed.excluded_sources, start, end)
+        return cls(
+            _as_list(lang) + parsed.langs,
+            _as_list(source) + parsed.sources,
+            parsed.excluded_langs,
+            parsed.excluded_sources,
+            start,
+            end,
+        )
 
     def stemming_languages(self) -> tuple[str, ...]:
         chosen = tuple(lang for lang in self.langs if lang in STEMMED_LANGUAGES)
@@ -290,8 +314,9 @@ class _Filters:
 class _Run:
     """One search: the matching documents, computed once, then ranked and counted."""
 
-    def __init__(self, searcher: Searcher, built: BuiltQuery, filters: _Filters,
-                 expand_stories: bool) -> None:
+    def __init__(
+        self, searcher: Searcher, built: BuiltQuery, filters: _Filters, expand_stories: bool
+    ) -> None:
         self.searcher = searcher
         self.query = built.query
         self.expand_stories = expand_stories
@@ -303,8 +328,9 @@ class _Run:
             self.matched = set(searcher.docs_for_query(base))
         for excluded in filters.exclusions():
             self.matched -= set(searcher.docs_for_query(excluded))
-        self.filter_sets = {name: set(searcher.docs_for_query(q))
-                            for name, q in filters.queries().items()}
+        self.filter_sets = {
+            name: set(searcher.docs_for_query(q)) for name, q in filters.queries().items()
+        }
         self.allowed = self._restricted(exclude=None)
 
     def _restricted(self, exclude: str | None) -> set[int]:
@@ -328,8 +354,11 @@ class _Run:
     def facets(self) -> dict[str, dict[str, int]]:
         if not self.matched:
             return {name: {} for name in FACET_FIELDS}
-        return {name: _count_column(self.searcher, name, self._restricted(exclude=name))
-                for name in FACET_FIELDS}
+        stories = None if self.expand_stories else "story"
+        return {
+            name: _count_column(self.searcher, name, self._restricted(exclude=name), stories)
+            for name in FACET_FIELDS
+        }
 
     def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
         """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""
@@ -349,8 +378,11 @@ class _Run:
 
     def _by_date(self, newest: bool) -> list[int]:
         days = self.searcher.reader().column_reader("day")
-        dated = sorted((doc for doc in self.allowed if _is_day(days[doc])),
-                       key=lambda doc: (days[doc], -doc), reverse=newest)
+        dated = sorted(
+            (doc for doc in self.allowed if _is_day(days[doc])),
+            key=lambda doc: (days[doc], -doc),
+            reverse=newest,
+        )
         undated = sorted(doc for doc in self.allowed if not _is_day(days[doc]))
         return dated + undated  # undated articles last in both orders
 
@@ -398,9 +430,16 @@ def _is_day(day: int | None) -> bool:
     return day is not None and 10000101 <= day <= 99991231
 
 
-def _count_column(searcher: Searcher, name: str, docs: Iterable[int]) -> dict[str, int]:
+def _count_column(
+    searcher: Searcher, name: str, docs: Iterable[int], distinct: str | None = None
+) -> dict[str, int]:
+    """How many documents (or distinct ``distinct`` values, e.g. stories) have each value."""
     column = searcher.reader().column_reader(name)
-    counts = Counter(column[docnum] for docnum in docs)
+    if distinct is None:
+        counts = Counter(column[docnum] for docnum in docs)
+    else:
+        groups = searcher.reader().column_reader(distinct)
+        counts = Counter(value for value, _ in {(column[doc], groups[doc]) for doc in docs})
     counts.pop("", None)
     counts.pop(None, None)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
@@ -412,13 +451,23 @@ def _stored_date(fields: dict[str, Any]) -> dt.date | None:
 
 
 def _member(fields: dict[str, Any]) -> StoryMember:
-    return StoryMember(id=fields["id"], title=fields.get("title", ""),
-                       source=fields.get("source", ""), date=_stored_date(fields),
-                       url=fields.get("url", ""))
+    return StoryMember(
+        id=fields["id"],
+        title=fields.get("title", ""),
+        source=fields.get("source", ""),
+        date=_stored_date(fields),
+        url=fields.get("url", ""),
+    )
 
 
 def _article(fields: dict[str, Any]) -> Article:
-    return Article(id=fields["id"], title=fields.get("title", ""), body=fields.get("body", ""),
-                   date=_stored_date(fields), source=fields.get("source", ""),
-                   url=fields.get("url", ""), lang=fields.get("lang", ""),
-                   story=fields.get("story", ""))
+    return Article(
+        id=fields["id"],
+        title=fields.get("title", ""),
+        body=fields.get("body", ""),
+        date=_stored_date(fields),
+        source=fields.get("source", ""),
+        url=fields.get("url", ""),
+        lang=fields.get("lang", ""),
+        story=fields.get("story", ""),
+    )

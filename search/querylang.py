@@ -85,7 +85,10 @@ class _Builder:
         self.pending_not = False
         self.pending_and = False
         self.filters: dict[str, list[str]] = {
-            "langs": [], "sources": [], "excluded_langs": [], "excluded_sources": []
+            "langs": [],
+            "sources": [],
+            "excluded_langs": [],
+            "excluded_sources": [],
         }
         self.date_from: dt.date | None = None
         self.date_to: dt.date | None = None
@@ -100,8 +103,10 @@ class _Builder:
         negated = bool(match.group("neg")) or self.pending_not
         self.pending_not = False
         fieldname = (match.group("field") or "").lower()
-        phrase = next((g for g in (match.group("dq"), match.group("gq"), match.group("cq"))
-                       if g is not None), None)
+        phrase = next(
+            (g for g in (match.group("dq"), match.group("gq"), match.group("cq")) if g is not None),
+            None,
+        )
         if fieldname and fieldname not in _FIELDS:
             # "Paris:" or "http://..." are words, not fields
             self._clause("word", match.group(0).lstrip("-−"), negated, None)
@@ -122,8 +127,9 @@ class _Builder:
             self.pending_and = True
             if self.clauses and self.clauses[-1].occur is Occur.SHOULD:
                 last = self.clauses[-1]
-                self.clauses[-1] = Clause(last.kind, last.text, Occur.MUST, last.field,
-                                          last.distance)
+                self.clauses[-1] = Clause(
+                    last.kind, last.text, Occur.MUST, last.field, last.distance
+                )
         # OR is the default combination: nothing to do
 
     def _word(self, word: str, negated: bool, target: str | None) -> None:
@@ -136,8 +142,9 @@ class _Builder:
         else:
             self._clause("word", word, negated, target)
 
-    def _clause(self, kind: str, text: str, negated: bool, target: str | None,
-                distance: int = 1) -> None:
+    def _clause(
+        self, kind: str, text: str, negated: bool, target: str | None, distance: int = 1
+    ) -> None:
         text = text.strip().strip("*?~")
         if not any(ch.isalnum() for ch in text) or len(self.clauses) >= MAX_CLAUSES:
             return
@@ -218,7 +225,7 @@ def parse_date_range(value: str) -> tuple[dt.date | None, dt.date | None]:
         return (low[0] if low else None), (high[1] if high else None)
     for prefix in (">=", "<=", ">", "<"):
         if value.startswith(prefix):
-            bounds = partial_date_bounds(value[len(prefix):])
+            bounds = partial_date_bounds(value[len(prefix) :])
             if bounds is None:
                 return None, None
             if prefix == ">":

@@ -98,5 +98,7 @@ def parse_date(value: Any) -> dt.date | None:
 
 def make_id(url: str, source: str, title: str, date: dt.date | None) -> str:
     """A stable id: a hash of the url, else of source, title and date."""
-    key = url.strip() or "\x1f".join([source.strip(), title.strip(), date.isoformat() if date else ""])
+    key = url.strip() or "\x1f".join(
+        [source.strip(), title.strip(), date.isoformat() if date else ""]
+    )
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

@@ -16,7 +16,9 @@ KEY_TERMS = 12
 MIN_DOC_FREQUENCY = 2
 
 
-def key_terms_query(searcher: Searcher, fields: dict[str, Any]) -> tuple[wq.Query, MatchPlan] | None:
+def key_terms_query(
+    searcher: Searcher, fields: dict[str, Any]
+) -> tuple[wq.Query, MatchPlan] | None:
     """An OR query of the article's key terms weighted by tf-idf; None when it has none.
 
     Stemmed forms are used when the article's language has a stemmer, folded
@@ -26,11 +28,15 @@ def key_terms_query(searcher: Searcher, fields: dict[str, Any]) -> tuple[wq.Quer
     text = f"{fields.get('title', '')}\n{fields.get('title', '')}\n{fields.get('body', '')}"
     postings = index_terms(text, lang)
     stemmed = any(STEM_SEPARATOR in term for term in postings)
-    counts = Counter({
-        term: len(positions) for term, positions in postings.items()
-        if (STEM_SEPARATOR in term) == stemmed and "\x1f" not in term
-        and not term.split(STEM_SEPARATOR)[-1].isdigit()
-    })
+    counts = Counter(
+        {
+            term: len(positions)
+            for term, positions in postings.items()
+            if (STEM_SEPARATOR in term) == stemmed
+            and "\x1f" not in term
+            and not term.split(STEM_SEPARATOR)[-1].isdigit()
+        }
+    )
     total = max(1, searcher.doc_count())
     weights: dict[str, float] = {}
     for term, count in counts.items():
@@ -41,6 +47,8 @@ def key_terms_query(searcher: Searcher, fields: dict[str, Any]) -> tuple[wq.Quer
     if not best:
         return None
     top = weights[best[0]] or 1.0
-    query = wq.Or([wq.Term("body", term, boost=weights[term] / top) for term in best]
-                  + [wq.Term("title", term, boost=weights[term] / top) for term in best])
+    query = wq.Or(
+        [wq.Term("body", term, boost=weights[term] / top) for term in best]
+        + [wq.Term("title", term, boost=weights[term] / top) for term in best]
+    )
     return query, MatchPlan(forms=set(best))

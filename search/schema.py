@@ -96,7 +96,11 @@ def to_document(
 
 def content_fingerprint(article: Article) -> str:
     """A hash of the normalized title and body: the same article saved twice has the same one."""
-    text = " ".join(article.title.casefold().split()) + "\n" + " ".join(article.body.casefold().split())
+    text = (
+        " ".join(article.title.casefold().split())
+        + "\n"
+        + " ".join(article.body.casefold().split())
+    )
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 

@@ -10,6 +10,7 @@ length past which matches go unseen. Everything that is not a ``<mark>`` is HTML
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from .analysis import Token, analyze, fold, token_forms
@@ -20,6 +21,7 @@ MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 ELLIPSIS = "…"
 
+_SPACES = re.compile(r"\s{2,}")
 Span = tuple[int, int, str]  # start, end, matched key (for distinct-term counting)
 
 
@@ -156,6 +158,7 @@ def _fragment(text: str, spans: list[Span], start: int, end: int) -> str:
     inside = [(s - start, e - start, k) for s, e, k in spans if s >= start and e <= end]
     body = " ".join(text[start:end].split("\n"))
     html = highlight(body, inside)
+    html = _SPACES.sub(" ", html)
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
     return f"{prefix}{html.strip()}{suffix}"

@@ -28,7 +28,7 @@ def display_form(searcher: Searcher, folded: str) -> str:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             count = searcher.doc_frequency(fieldname, text)
             if count > best_count:
-                best, best_count = text[len(prefix):], count
+                best, best_count = text[len(prefix) :], count
     return best
 
 
@@ -60,8 +60,9 @@ def did_you_mean(searcher: Searcher, query: str, words: list[str]) -> str | None
             better = correction(searcher, token.text)
             if better:
                 better = same_case(token.text, better)
-                suggestion = re.sub(rf"(?<!\w){re.escape(token.text)}(?!\w)", better, suggestion,
-                                    count=1)
+                suggestion = re.sub(
+                    rf"(?<!\w){re.escape(token.text)}(?!\w)", better, suggestion, count=1
+                )
                 changed = True
     return suggestion if changed else None
 
@@ -97,6 +98,8 @@ def completions(searcher: Searcher, prefix: str, limit: int) -> list[str]:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             if is_plain_term(text) and text != folded:
                 weight = 3 if fieldname == "title" else 1
-                counts[text] = counts.get(text, 0) + weight * searcher.doc_frequency(fieldname, text)
+                counts[text] = counts.get(text, 0) + weight * searcher.doc_frequency(
+                    fieldname, text
+                )
     best = sorted(counts, key=lambda term: (-counts[term], term))[:limit]
     return [head + display_form(searcher, term) for term in best]

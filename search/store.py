@@ -69,7 +69,9 @@ def open_index(index_dir: str | os.PathLike[str]) -> whoosh_index.Index:
     try:
         return whoosh_index.open_dir(str(generation))
     except Exception as error:  # whoosh raises many types for damaged indexes
-        raise IndexNotFound(f"the index in {root} cannot be read ({error}); {rebuild_hint(root)}")
+        raise IndexNotFound(
+            f"the index in {root} cannot be read ({error}); {rebuild_hint(root)}"
+        ) from error
 
 
 def read_meta(generation: Path) -> dict[str, object]:

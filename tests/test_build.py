@@ -21,8 +21,9 @@ SEED_PAGE = SAMPLE_CORPUS_DIR / "maghress-seed-page.txt"
 
 
 def write_jsonl(path: Path, articles: list[Article]) -> Path:
-    path.write_text("\n".join(json.dumps(a.to_dict(), ensure_ascii=False) for a in articles),
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(a.to_dict(), ensure_ascii=False) for a in articles), encoding="utf-8"
+    )
     return path
 
 
@@ -56,12 +57,13 @@ def test_workers_give_the_same_index(tmp_path, engine_articles):
 
 def test_duplicates_are_indexed_once_and_counted(tmp_path, engine_articles):
     first = engine_articles[0]
-    same_url = Article(id="copy-1", title="Autre titre", body="Autre texte.", url=first.url,
-                       lang="fr")
-    same_text = Article(id="copy-2", title=first.title.upper(), body=first.body + "  ",
-                        lang="fr")
-    report = build_index([write_jsonl(tmp_path / "d.jsonl", [first, same_url, same_text])],
-                         tmp_path / "index")
+    same_url = Article(
+        id="copy-1", title="Autre titre", body="Autre texte.", url=first.url, lang="fr"
+    )
+    same_text = Article(id="copy-2", title=first.title.upper(), body=first.body + "  ", lang="fr")
+    report = build_index(
+        [write_jsonl(tmp_path / "d.jsonl", [first, same_url, same_text])], tmp_path / "index"
+    )
     assert (report.indexed, report.duplicates) == (1, 2)
 
 
@@ -71,8 +73,9 @@ def test_add_replaces_by_id_and_skips_unchanged_files(tmp_path, engine_articles)
     assert add_documents([source], index_dir).indexed == 3
     again = add_documents([source], index_dir)
     assert again.indexed == 0 and again.skipped_files == 1
-    changed = Article(id=engine_articles[0].id, title="Titre corrigé", body="Texte corrigé.",
-                      lang="fr")
+    changed = Article(
+        id=engine_articles[0].id, title="Titre corrigé", body="Texte corrigé.", lang="fr"
+    )
     add_documents([changed], index_dir)
     engine = SearchEngine(index_dir)
     assert engine.document_count() == 3
@@ -84,7 +87,8 @@ def test_delete_removes_and_a_readd_reads_the_file_again(tmp_path, engine_articl
     source = write_jsonl(tmp_path / "a.jsonl", engine_articles[:3])
     add_documents([source], index_dir)
     assert delete_documents([engine_articles[1].id, "unknown"], index_dir) == [
-        engine_articles[1].id]
+        engine_articles[1].id
+    ]
     assert SearchEngine(index_dir).document_count() == 2
     assert add_documents([source], index_dir).indexed == 3
 
@@ -133,15 +137,31 @@ def test_killing_a_build_leaves_the_previous_index_answering(tmp_path, engine_ar
     with big.open("w", encoding="utf-8") as out:
         for copy in range(300):
             for article in engine_articles:
-                record = article.to_dict() | {"id": f"{article.id}-{copy}",
-                                              "url": f"{article.url}?{copy}",
-                                              "body": f"{article.body} copie {copy}"}
+                record = article.to_dict() | {
+                    "id": f"{article.id}-{copy}",
+                    "url": f"{article.url}?{copy}",
+                    "body": f"{article.body} copie {copy}",
+                }
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    command = [sys.executable, "-m", "web.cli", "index", "build", str(big), "--index-dir",
-               str(index_dir), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "web.cli",
+        "index",
+        "build",
+        str(big),
+        "--index-dir",
+        str(index_dir),
+        "--workers",
+        "1",
+    ]
     for delay in (0.5, 1.5, 3.0):
-        process = subprocess.Popen(command, cwd=Path(__file__).parents[1],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            cwd=Path(__file__).parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()

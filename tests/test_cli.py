@@ -24,8 +24,14 @@ def test_build_then_search_json_gives_the_seed_article(tmp_path):
     assert result.exit_code == 0
     data = json.loads(result.output)
     first = data["hits"][0]
-    assert first["title"] == "Antony Blinken attendu au Maroc pour réunion de la coalition anti-Daech"
-    assert (first["source"], first["date"], first["lang"]) == ("Maroc Diplomatique", "2022-04-20", "fr")
+    assert (
+        first["title"] == "Antony Blinken attendu au Maroc pour réunion de la coalition anti-Daech"
+    )
+    assert (first["source"], first["date"], first["lang"]) == (
+        "Maroc Diplomatique",
+        "2022-04-20",
+        "fr",
+    )
     assert set(data) >= {"query", "total", "page", "per_page", "suggestion", "hits", "facets"}
 
 
@@ -67,9 +73,18 @@ def test_rejected_inputs_exit_1_and_are_named(tmp_path):
 
 def test_add_from_stdin_delete_and_stats(tmp_path):
     index = ["--index-dir", str(tmp_path)]
-    records = "\n".join(json.dumps({"id": f"n{i}", "title": f"Note {i}", "body": "Un texte.",
-                                    "lang": "fr", "date": "2021-05-0" + str(i + 1)})
-                        for i in range(3))
+    records = "\n".join(
+        json.dumps(
+            {
+                "id": f"n{i}",
+                "title": f"Note {i}",
+                "body": "Un texte.",
+                "lang": "fr",
+                "date": "2021-05-0" + str(i + 1),
+            }
+        )
+        for i in range(3)
+    )
     added = run("index", "add", "-", *index, input=records)
     assert added.exit_code == 0, added.output
     stats = json.loads(run("index", "stats", "--json", *index).output)

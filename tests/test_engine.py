@@ -26,7 +26,9 @@ def test_accented_and_plain_queries_find_both_languages(engine, query):
     page = engine.search(query, per_page=50, recency=False)
     langs = {hit.lang for hit in page.hits}
     assert langs == {"fr", "en"}
-    marks = [w.lower() for hit in page.hits for w in marked_words(hit.title_html + hit.snippet_html)]
+    marks = [
+        w.lower() for hit in page.hits for w in marked_words(hit.title_html + hit.snippet_html)
+    ]
     assert any(w.startswith("élection") for w in marks)
     assert any(w.startswith("election") for w in marks)
 
@@ -34,7 +36,8 @@ def test_accented_and_plain_queries_find_both_languages(engine, query):
 def test_highlight_shows_the_word_as_written(engine):
     hit = engine.search("election presidentielle", lang="fr").hits[0]
     assert "<mark>élection</mark>" in hit.title_html.lower() or "<mark>élection" in (
-        hit.snippet_html.lower())
+        hit.snippet_html.lower()
+    )
 
 
 def test_total_is_exact_and_pages_partition_results(engine):
@@ -51,10 +54,17 @@ def test_per_page_is_capped_at_100(engine):
     assert engine.search("a", per_page=1000).per_page == 100
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"page": 0}, {"page": "x"}, {"per_page": 0}, {"sort": "random"},
-    {"date_from": "2022-13-45"}, {"date_to": "yesterday"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"page": 0},
+        {"page": "x"},
+        {"per_page": 0},
+        {"sort": "random"},
+        {"date_from": "2022-13-45"},
+        {"date_to": "yesterday"},
+    ],
+)
 def test_bad_parameters_raise_search_error(engine, kwargs):
     with pytest.raises(SearchError):
         engine.search("maroc", **kwargs)
@@ -80,13 +90,15 @@ def test_facets_follow_the_query_and_the_other_filters(engine):
 
 
 def test_date_range_and_sorting(engine):
-    page = engine.search("", date_from="2016-01-01", date_to="2016-12-31", sort="newest",
-                         per_page=100)
+    page = engine.search(
+        "", date_from="2016-01-01", date_to="2016-12-31", sort="newest", per_page=100
+    )
     dates = [hit.date for hit in page.hits]
     assert dates and all(dt.date(2016, 1, 1) <= d <= dt.date(2016, 12, 31) for d in dates)
     assert dates == sorted(dates, reverse=True)
-    oldest = engine.search("", date_from=dt.date(2016, 1, 1), date_to="2016-12-31",
-                           sort="oldest", per_page=100)
+    oldest = engine.search(
+        "", date_from=dt.date(2016, 1, 1), date_to="2016-12-31", sort="oldest", per_page=100
+    )
     assert [hit.date for hit in oldest.hits] == sorted(dates)
 
 
@@ -112,8 +124,9 @@ def test_query_language(engine):
 def test_dates_in_the_query(engine):
     for query in ("date:2016-08 France", "date:2016-08-01..2016-08-31 France"):
         page = engine.search(query, per_page=50)
-        assert page.hits and all(h.date and h.date.strftime("%Y-%m") == "2016-08"
-                                 for h in page.hits)
+        assert page.hits and all(
+            h.date and h.date.strftime("%Y-%m") == "2016-08" for h in page.hits
+        )
     later = engine.search("date:>2016 élection", per_page=50)
     assert later.hits and all(h.date.year >= 2017 for h in later.hits)
 
@@ -122,15 +135,55 @@ def test_prefix_and_fuzzy(engine):
     assert "enwn-6028" in ids(engine.search("Kyrgyz*", per_page=50))
     assert "enwn-6028" in ids(engine.search("Kyrgyzstn~", per_page=50))
     hit = engine.search("Kyrgyzst*").hits[0]
-    assert any(w.lower().startswith("kyrgyzst") for w in marked_words(hit.snippet_html +
-                                                                      hit.title_html))
+    assert any(
+        w.lower().startswith("kyrgyzst") for w in marked_words(hit.snippet_html + hit.title_html)
+    )
 
 
-NASTY = ["", " ", "*", "?", "???", "a*", "*a*", "~", "~~2", '"', '"unterminated', "«", "»",
-         "OR", "AND", "NOT", "-", "--x", "title:", "date:", "date:2022-99", "date:>",
-         "lang:", "source:", "(x", "x)", "[a TO b]", "x^2", "\\", "'", "l'", "jusqu'",
-         "<script>alert(1)</script>", "a" * 5000, " ".join(["mot"] * 2000), "\x00\x01",
-         "ﷺ", "🙂", "مرحبا", "SELECT * FROM articles;", "date:2022-04-01..", "..2022"]
+NASTY = [
+    "",
+    " ",
+    "*",
+    "?",
+    "???",
+    "a*",
+    "*a*",
+    "~",
+    "~~2",
+    '"',
+    '"unterminated',
+    "«",
+    "»",
+    "OR",
+    "AND",
+    "NOT",
+    "-",
+    "--x",
+    "title:",
+    "date:",
+    "date:2022-99",
+    "date:>",
+    "lang:",
+    "source:",
+    "(x",
+    "x)",
+    "[a TO b]",
+    "x^2",
+    "\\",
+    "'",
+    "l'",
+    "jusqu'",
+    "<script>alert(1)</script>",
+    "a" * 5000,
+    " ".join(["mot"] * 2000),
+    "\x00\x01",
+    "ﷺ",
+    "🙂",
+    "مرحبا",
+    "SELECT * FROM articles;",
+    "date:2022-04-01..",
+    "..2022",
+]
 
 
 @pytest.mark.parametrize("query", NASTY)
@@ -153,8 +206,9 @@ def test_snippets_escape_and_highlight(tmp_path):
 
 def test_only_title_matched_gives_the_lead(tmp_path):
     body = "Premier paragraphe sans rapport. " * 20
-    add_documents([Article(id="t1", title="Tempête sur Casablanca", body=body, lang="fr")],
-                  tmp_path)
+    add_documents(
+        [Article(id="t1", title="Tempête sur Casablanca", body=body, lang="fr")], tmp_path
+    )
     hit = SearchEngine(tmp_path).search("Casablanca").hits[0]
     assert hit.title_html == "Tempête sur <mark>Casablanca</mark>"
     assert hit.snippet_html.startswith("Premier paragraphe")
@@ -165,16 +219,17 @@ def test_match_past_40000_characters_is_found_and_shown(tmp_path):
     filler = "Le conseil municipal a débattu du budget de la ville pendant des heures. " * 700
     body = filler + "Enfin, le maire a évoqué la zellige de Fès restaurée."
     assert len(filler) > 40_000
-    add_documents([Article(id="long", title="Conseil municipal", body=body, lang="fr")],
-                  tmp_path)
+    add_documents([Article(id="long", title="Conseil municipal", body=body, lang="fr")], tmp_path)
     hit = SearchEngine(tmp_path).search("zellige").hits[0]
     assert "<mark>zellige</mark>" in hit.snippet_html and hit.snippet_html.startswith("…")
     assert len(hit.snippet_html) < 400
 
 
 def test_phrase_highlights_the_phrase_not_each_word(tmp_path):
-    body = ("La coupe est pleine, a dit le ministre. Le monde entier regarde. "
-            "La coupe du monde commence demain.")
+    body = (
+        "La coupe est pleine, a dit le ministre. Le monde entier regarde. "
+        "La coupe du monde commence demain."
+    )
     add_documents([Article(id="p1", title="Sport", body=body, lang="fr")], tmp_path)
     hit = SearchEngine(tmp_path).search('"coupe du monde"').hits[0]
     assert marked_words(hit.snippet_html) == ["coupe du monde"]
@@ -244,17 +299,36 @@ def test_missing_or_outdated_index_says_how_to_build(tmp_path):
 
 
 def test_stories_collapse_into_one_hit(tmp_path: Path):
-    body = ("Le roi Mohammed VI a inauguré mardi à Tanger un nouveau port de commerce, "
-            "destiné à accueillir les plus grands porte-conteneurs du monde et à créer "
-            "plusieurs milliers d'emplois dans la région du nord du royaume, selon le "
-            "ministère de l'Équipement qui a présenté le projet aux investisseurs étrangers.")
+    body = (
+        "Le roi Mohammed VI a inauguré mardi à Tanger un nouveau port de commerce, "
+        "destiné à accueillir les plus grands porte-conteneurs du monde et à créer "
+        "plusieurs milliers d'emplois dans la région du nord du royaume, selon le "
+        "ministère de l'Équipement qui a présenté le projet aux investisseurs étrangers."
+    )
     articles = [
-        Article(id="a", title="Tanger inaugure son port", body=body, source="Le Matin",
-                lang="fr", date=dt.date(2022, 5, 1)),
-        Article(id="b", title="Un nouveau port à Tanger", body=body + " (MAP)",
-                source="Hespress", lang="fr", date=dt.date(2022, 5, 2)),
-        Article(id="c", title="Tanger: le port", body="Sans rapport avec le reste, le port "
-                "de Tanger a connu une grève.", source="L'Opinion", lang="fr"),
+        Article(
+            id="a",
+            title="Tanger inaugure son port",
+            body=body,
+            source="Le Matin",
+            lang="fr",
+            date=dt.date(2022, 5, 1),
+        ),
+        Article(
+            id="b",
+            title="Un nouveau port à Tanger",
+            body=body + " (MAP)",
+            source="Hespress",
+            lang="fr",
+            date=dt.date(2022, 5, 2),
+        ),
+        Article(
+            id="c",
+            title="Tanger: le port",
+            body="Sans rapport avec le reste, le port de Tanger a connu une grève.",
+            source="L'Opinion",
+            lang="fr",
+        ),
     ]
     report = add_documents(articles, tmp_path)
     assert report.grouped == 1

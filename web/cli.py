@@ -70,8 +70,12 @@ def index() -> None:
 
 @index.command("build")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for reading and analysis (default: one per core).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for reading and analysis (default: one per core).",
+)
 @index_dir_option
 def index_build(paths: tuple[str, ...], workers: int | None, index_dir: Path) -> None:
     """Rebuild the index from PATHS (files, folders, or - for JSONL on stdin).
@@ -80,15 +84,21 @@ def index_build(paths: tuple[str, ...], workers: int | None, index_dir: Path) ->
     the new one is complete.
     """
     with library_errors(), progress_bar("indexing") as progress:
-        report = build_index(list(paths), index_dir, workers=workers, progress=progress,
-                             stdin=sys.stdin.buffer)
+        report = build_index(
+            list(paths), index_dir, workers=workers, progress=progress, stdin=sys.stdin.buffer
+        )
     finish(report, "built")
 
 
 @index.command("add")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes for reading and analysis.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes for reading and analysis.",
+)
 @click.option("--force", is_flag=True, help="Read files even if unchanged since they were indexed.")
 @index_dir_option
 def index_add(paths: tuple[str, ...], workers: int, force: bool, index_dir: Path) -> None:
@@ -97,8 +107,14 @@ def index_add(paths: tuple[str, ...], workers: int, force: bool, index_dir: Path
     Files unchanged since they were last indexed are skipped.
     """
     with library_errors(), progress_bar("adding") as progress:
-        report = add_documents(list(paths), index_dir, workers=workers, progress=progress,
-                               stdin=sys.stdin.buffer, skip_unchanged=not force)
+        report = add_documents(
+            list(paths),
+            index_dir,
+            workers=workers,
+            progress=progress,
+            stdin=sys.stdin.buffer,
+            skip_unchanged=not force,
+        )
     finish(report, "added")
 
 
@@ -142,22 +158,44 @@ def index_stats(as_json: bool, index_dir: Path) -> None:
 @click.option("--source", multiple=True, help="Only this source (repeatable).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
-              default="relevance", show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+)
 @click.option("--no-recency", is_flag=True, help="Rank by relevance alone, without freshness.")
 @click.option("--expand", is_flag=True, help="List every article of a story separately.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as GET /api/search.")
 @index_dir_option
-def search_command(query: str, page: int, per_page: int, lang: tuple[str, ...],
-                   source: tuple[str, ...], date_from: str | None, date_to: str | None,
-                   sort: str, no_recency: bool, expand: bool, as_json: bool,
-                   index_dir: Path) -> None:
+def search_command(
+    query: str,
+    page: int,
+    per_page: int,
+    lang: tuple[str, ...],
+    source: tuple[str, ...],
+    date_from: str | None,
+    date_to: str | None,
+    sort: str,
+    no_recency: bool,
+    expand: bool,
+    as_json: bool,
+    index_dir: Path,
+) -> None:
     """Search the index for QUERY (see the README for the query language)."""
     with library_errors():
         result = SearchEngine(index_dir).search(
-            query, page=page, per_page=per_page, lang=list(lang) or None,
-            source=list(source) or None, date_from=date_from, date_to=date_to, sort=sort,
-            recency=not no_recency, expand_stories=expand)
+            query,
+            page=page,
+            per_page=per_page,
+            lang=list(lang) or None,
+            source=list(source) or None,
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            recency=not no_recency,
+            expand_stories=expand,
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -187,7 +225,8 @@ def marked(fragment: str) -> str:
     """Highlighted HTML as terminal text: marks in bold."""
     parts = re.split(r"(<mark>.*?</mark>)", fragment)
     return "".join(
-        click.style(html.unescape(part[6:-7]), bold=True) if part.startswith("<mark>")
+        click.style(html.unescape(part[6:-7]), bold=True)
+        if part.startswith("<mark>")
         else html.unescape(part)
         for part in parts
     )
@@ -245,11 +284,15 @@ def summarize(report: BuildReport, verb: str) -> None:
     """Print each rejection on stderr, then a closing summary."""
     for path, reason in report.failures:
         click.echo(f"rejected: {path}: {reason}", err=True)
-    parts = [f"{verb}: {report.indexed} indexed", f"{report.duplicates} duplicate(s)",
-             f"{len(report.failures)} rejected", f"{report.grouped} grouped into stories"]
+    parts = [
+        f"{verb}: {report.indexed} indexed",
+        f"{report.duplicates} duplicate(s)",
+        f"{len(report.failures)} rejected",
+        f"{report.grouped} grouped into stories",
+    ]
     if report.skipped_files:
         parts.append(f"{report.skipped_files} unchanged file(s) skipped")
-    parts.append(f"{report.seconds:.1f} s ({report.docs_per_second:.0f} docs/s)")
+    parts.append(f"{report.seconds:.1f} s ({report.docs_per_second:.1f} docs/s)")
     click.echo(", ".join(parts), err=True)
 
 

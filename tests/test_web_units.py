@@ -1,0 +1,138 @@
+"""The small pieces of web/: settings, dates, parameters, links, tokens, the access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from web import config, create_app
+from web.auth import check_token
+from web.errors import ApiError
+from web.i18n import format_date, format_number, format_seconds
+from web.params import SearchParams, parse_search
+from web.security import allowed_origin
+from web.serve import AccessLog
+from web.views import safe_url, toggled
+
+
+def test_settings_defaults_then_environment_then_config() -> None:
+    environ = {"KIOSQUE_INDEX_DIR": "/srv/idx", "KIOSQUE_CORS_ORIGINS": "https://a.example, "
+               "https://b.example/", "KIOSQUE_MAX_BODY_BYTES": "2048", "KIOSQUE_ADMIN_TOKEN": ""}
+    settings = config.load({"KIOSQUE_PER_PAGE": 20}, environ)
+    assert settings["KIOSQUE_INDEX_DIR"] == "/srv/idx"
+    assert settings["KIOSQUE_CORS_ORIGINS"] == ("https://a.example", "https://b.example")
+    assert settings["MAX_CONTENT_LENGTH"] == 2048 and settings["KIOSQUE_PER_PAGE"] == 20
+    assert settings["KIOSQUE_ADMIN_TOKEN"] is None
+    overridden = config.load({"KIOSQUE_INDEX_DIR": "other"}, environ)
+    assert overridden["KIOSQUE_INDEX_DIR"] == "other"
+    assert config.load(None, {})["KIOSQUE_INDEX_DIR"] == "index_data"
+
+
+def test_create_app_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("KIOSQUE_INDEX_DIR", str(tmp_path))
+    monkeypatch.setenv("KIOSQUE_ADMIN_TOKEN", "from-env")
+    app = create_app()
+    assert app.config["KIOSQUE_INDEX_DIR"] == str(tmp_path)
+    assert app.config["KIOSQUE_ADMIN_TOKEN"] == "from-env"
+    assert app.extensions["kiosque"].index_dir == tmp_path
+
+
+def test_a_bad_environment_value_names_the_variable() -> None:
+    with pytest.raises(config.ConfigError, match="KIOSQUE_MAX_BODY_BYTES"):
+        config.load(None, {"KIOSQUE_MAX_BODY_BYTES": "ten"})
+
+
+@pytest.mark.parametrize("date, lang, text", [
+    (dt.date(2022, 4, 20), "fr", "20 avril 2022"),
+    (dt.date(2022, 4, 20), "en", "April 20, 2022"),
+    (dt.date(2017, 5, 1), "fr", "1er mai 2017"),
+    (dt.date(2017, 8, 1), "en", "August 1, 2017"),
+    ("2016-02-11", "fr", "11 février 2016"),
+    ("2016-12-25", "fr", "25 décembre 2016"),
+    (None, "fr", ""),
+])
+def test_format_date(date: Any, lang: str, text: str) -> None:
+    assert format_date(date, lang) == text
+
+
+def test_numbers_and_seconds() -> None:
+    assert format_number(12345, "fr") == "12\u202f345" and format_number(12345, "en") == "12,345"
+    assert format_seconds(0.0123, "fr") == "0,012" and format_seconds(0.0123, "en") == "0.012"
+
+
+def test_search_parameters_round_trip_through_the_url() -> None:
+    args = MultiDict([("q", " élection "), ("lang", "fr,EN"), ("lang", "fr"), ("source", "A"),
+                      ("from", "2020-01-01"), ("sort", "newest"), ("page", "3"),
+                      ("per_page", "250"), ("recency", "false"), ("expand", "on")])
+    params = parse_search(args)
+    assert params == SearchParams(q="élection", page=3, per_page=100, lang=("fr", "en"),
+                                  source=("A",), date_from=dt.date(2020, 1, 1), sort="newest",
+                                  recency=False, expand=True)
+    assert params.url(page=2) == ("/?q=%C3%A9lection&lang=fr&lang=en&source=A&from=2020-01-01"
+                                  "&sort=newest&per_page=100&recency=0&expand=1&page=2")
+    assert SearchParams().url() == "/"
+    assert parse_search(MultiDict()).engine_kwargs()["lang"] is None
+
+
+def test_only_web_links_are_linked() -> None:
+    assert safe_url("https://fr.wikinews.org/wiki/X") == "https://fr.wikinews.org/wiki/X"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "", None,
+                "//evil.example", "http://[::1"):
+        assert safe_url(bad) is None
+    assert toggled(("fr",), "fr") == () and toggled(("fr",), "en") == ("fr", "en")
+
+
+def test_tokens() -> None:
+    with pytest.raises(ApiError) as forbidden:
+        check_token("Bearer x", None)
+    assert forbidden.value.status == 403
+    for header in (None, "", "Bearer", "Token abc", "Bearer wrong", "bearer abcX"):
+        with pytest.raises(ApiError) as unauthorized:
+            check_token(header, "abc")
+        assert unauthorized.value.status == 401
+    check_token("Bearer abc", "abc")
+    check_token("bearer  abc ", "abc")
+
+
+def test_allowed_origins() -> None:
+    allowed = ("https://a.example",)
+    assert allowed_origin("https://a.example", allowed) == "https://a.example"
+    assert allowed_origin("https://a.example.evil", allowed) is None
+    assert allowed_origin(None, allowed) is None
+    assert allowed_origin("https://x", ("*",)) == "*"
+    assert allowed_origin("https://a.example", ()) is None
+
+
+def test_access_log_middleware(caplog: pytest.LogCaptureFixture) -> None:
+    closed: list[bool] = []
+
+    class Body(list[bytes]):
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("404 NOT FOUND", [("Content-Type", "text/plain")])
+        return Body([b"no"])
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "QUERY_STRING": "q=1",
+               "REMOTE_ADDR": "10.0.0.1"}
+    with caplog.at_level(logging.INFO, logger="kiosque.access"):
+        body = AccessLog(app)(environ, lambda status, headers, exc_info=None: None)
+        assert list(body) == [b"no"]
+        assert not caplog.records
+        body.close()
+    assert closed == [True]
+    assert len(caplog.records) == 1
+    assert caplog.records[0].name == "kiosque.access"
+    assert caplog.records[0].getMessage().startswith('10.0.0.1 "GET /x?q=1" 404 ')
+
+
+def test_short_setting_names_are_accepted(tmp_path: Any) -> None:
+    app = create_app({"INDEX_DIR": str(tmp_path), "ADMIN_TOKEN": "t", "TESTING": True})
+    assert app.config["KIOSQUE_INDEX_DIR"] == str(tmp_path)
+    assert app.config["KIOSQUE_ADMIN_TOKEN"] == "t" and app.config["TESTING"] is True

@@ -1,0 +1,97 @@
+"""Serving with waitress, with an access log (waitress writes none).
+
+Each request is logged to the ``kiosque.access`` logger once its body has been
+sent: client, method, path, status and duration.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+ACCESS_LOGGER = "kiosque.access"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+class AccessLog:
+    """WSGI middleware: one log line a request, ``127.0.0.1 "GET /api/search?q=x" 200 3.1ms``."""
+
+    def __init__(self, app: WSGIApp, logger: logging.Logger = access_log) -> None:
+        self.app = app
+        self.logger = logger
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        status: list[str] = []
+
+        def recording_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status[:] = [code.split(" ", 1)[0]]
+            return start_response(code, headers, exc_info)
+
+        body = self.app(environ, recording_start_response)
+        return _Logged(body, lambda: self._log(environ, status, started))
+
+    def _log(self, environ: dict[str, Any], status: list[str], started: float) -> None:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        self.logger.info('%s "%s %s" %s %.1fms', environ.get("REMOTE_ADDR", "-"),
+                         environ.get("REQUEST_METHOD", "-"), path,
+                         status[0] if status else "-", (time.perf_counter() - started) * 1000)
+
+
+class _Logged:
+    """A response body that calls ``on_close`` once it is closed (sent or abandoned)."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self.body = body
+        self.on_close = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.on_close()
+
+
+def ensure_log_handler() -> None:
+    """Print Kiosque's log lines (access log included) on stderr unless logging is configured."""
+    logger = logging.getLogger("kiosque")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080,
+                threads: int = 4) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for ``app`` with the access log, not yet running (port 0: any free)."""
+    return create_server(AccessLog(app), host=host, port=port, threads=threads,
+                         ident="kiosque", clear_untrusted_proxy_headers=True)
+
+
+def run(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
+    """Serve ``app`` with waitress until interrupted."""
+    ensure_log_handler()
+    server = make_server(app, host, port, threads)
+    logging.getLogger("kiosque").info("serving on http://%s:%s", host, server.effective_port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
