@@ -320,12 +320,18 @@ class _Run:
         self.searcher = searcher
         self.query = built.query
         self.expand_stories = expand_stories
+        self.scored: list[tuple[float, int]] = []
         empty = searcher.doc_count_all() == 0
         if empty or (self.query is None and not filters.queries() and not filters.exclusions()):
             self.matched: set[int] = set()
+        elif self.query is None:
+            self.matched = set(searcher.docs_for_query(wq.Every()))
         else:
-            base = self.query if self.query is not None else wq.Every()
-            self.matched = set(searcher.docs_for_query(base))
+            # One scoring pass over every match gives ranking, total and facets at once;
+            # measured, it is about 3x faster than Whoosh's top-k with quality skipping
+            # plus a separate pass for the matching set.
+            self.scored = searcher.search(self.query, limit=None).top_n
+            self.matched = {docnum for _, docnum in self.scored}
         for excluded in filters.exclusions():
             self.matched -= set(searcher.docs_for_query(excluded))
         self.filter_sets = {
@@ -348,8 +354,8 @@ class _Run:
     def _stories(self, docs: Iterable[int]) -> set[Any]:
         if not self.matched:
             return set()
-        column = self.searcher.reader().column_reader("story")
-        return {column[docnum] for docnum in docs}
+        stories = column(self.searcher, "story")
+        return {stories[docnum] for docnum in docs}
 
     def facets(self) -> dict[str, dict[str, int]]:
         if not self.matched:
@@ -367,17 +373,17 @@ class _Run:
         if sort != "relevance" or self.query is None:
             ordered = self._by_date(newest=sort != "oldest")
             return [(docnum, 0.0) for docnum in self._collapse(ordered)][:needed]
-        # Whoosh ignores ``collapse`` when ``filter`` is a set of documents: collapse here
-        window = max(needed * (1 if self.expand_stories else 2), RERANK_WINDOW)
-        results = self.searcher.search(self.query, limit=window, filter=self.allowed)
-        scores = {hit.docnum: hit.score for hit in results}
-        scored = [(docnum, scores[docnum]) for docnum in self._collapse(list(scores))]
+        allowed = self.allowed
+        ranked = [(docnum, score) for score, docnum in self.scored if docnum in allowed]
+        scores = dict(ranked)
+        window = self._collapse([docnum for docnum, _ in ranked])[: max(needed, RERANK_WINDOW)]
+        scored = [(docnum, scores[docnum]) for docnum in window]
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]
 
     def _by_date(self, newest: bool) -> list[int]:
-        days = self.searcher.reader().column_reader("day")
+        days = column(self.searcher, "day")
         dated = sorted(
             (doc for doc in self.allowed if _is_day(days[doc])),
             key=lambda doc: (days[doc], -doc),
@@ -389,20 +395,28 @@ class _Run:
     def _collapse(self, docnums: list[int]) -> list[int]:
         if self.expand_stories:
             return docnums
-        column = self.searcher.reader().column_reader("story")
+        stories = column(self.searcher, "story")
         seen: set[Any] = set()
         kept = []
         for docnum in docnums:
-            story = column[docnum]
+            story = stories[docnum]
             if story not in seen:
                 seen.add(story)
                 kept.append(docnum)
         return kept
 
 
+def column(searcher: Searcher, name: str) -> Any:
+    """A column of values by document number, read once per searcher (opening one costs ms)."""
+    cache = searcher.__dict__.setdefault("_kiosque_columns", {})
+    if name not in cache:
+        cache[name] = searcher.reader().column_reader(name)
+    return cache[name]
+
+
 def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Multiply scores by a mild freshness factor, relative to the newest matching article."""
-    days = searcher.reader().column_reader("day")
+    days = column(searcher, "day")
     dates = {doc: _day_to_date(days[doc]) for doc, _ in scored}
     newest = max((d for d in dates.values() if d), default=None)
     if newest is None:
@@ -434,12 +448,12 @@ def _count_column(
     searcher: Searcher, name: str, docs: Iterable[int], distinct: str | None = None
 ) -> dict[str, int]:
     """How many documents (or distinct ``distinct`` values, e.g. stories) have each value."""
-    column = searcher.reader().column_reader(name)
+    values = column(searcher, name)
     if distinct is None:
-        counts = Counter(column[docnum] for docnum in docs)
+        counts = Counter(values[docnum] for docnum in docs)
     else:
-        groups = searcher.reader().column_reader(distinct)
-        counts = Counter(value for value, _ in {(column[doc], groups[doc]) for doc in docs})
+        groups = column(searcher, distinct)
+        counts = Counter(value for value, _ in {(values[doc], groups[doc]) for doc in docs})
     counts.pop("", None)
     counts.pop(None, None)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))

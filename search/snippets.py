@@ -19,6 +19,7 @@ from .querybuild import MatchPlan
 SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
+EARLY_CHARS = 1200
 ELLIPSIS = "…"
 
 _SPACES = re.compile(r"\s{2,}")
@@ -81,12 +82,31 @@ def highlight(text: str, spans: list[Span]) -> str:
 
 def snippet(text: str, lang: str, plan: MatchPlan, budget: int = SNIPPET_CHARS) -> str:
     """One to three fragments around the best matches; the lead when nothing matches."""
-    spans = find_matches(text, lang, plan)
+    spans = find_matches_early(text, lang, plan)
     if not spans:
         return lead(text, budget)
     windows = _choose_windows(text, spans, budget)
     fragments = [_fragment(text, spans, start, end) for start, end in windows]
-    return " ".join(fragments)
+    # adjacent fragments share one ellipsis: "…a… …b…" reads "…a … b…"
+    return " ".join(fragments).replace(f"{ELLIPSIS} {ELLIPSIS}", f" {ELLIPSIS} ")
+
+
+def find_matches_early(text: str, lang: str, plan: MatchPlan) -> list[Span]:
+    """The matches of the article's beginning, or of the rest when the beginning has none.
+
+    News puts what matters first, and analyzing a whole long article for
+    every hit is the snippet's main cost; the rest is read only when needed,
+    so a match far into a long article is still found.
+    """
+    if len(text) <= EARLY_CHARS * 2:
+        return find_matches(text, lang, plan)
+    cut = text.find(" ", EARLY_CHARS)
+    if cut < 0:
+        return find_matches(text, lang, plan)
+    spans = find_matches(text[:cut], lang, plan)
+    if spans:
+        return spans
+    return [(start + cut, end + cut, key) for start, end, key in find_matches(text[cut:], lang, plan)]
 
 
 def lead(text: str, budget: int = SNIPPET_CHARS) -> str:
