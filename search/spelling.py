@@ -6,12 +6,12 @@ import re
 
 from whoosh.searching import Searcher
 
-from .analysis import EXACT_SEPARATOR, fold, tokenize
+from .analysis import EXACT_SEPARATOR, fold, keeps_accents, tokenize
 from .querybuild import is_plain_term
 
 TEXT_FIELDS = ("title", "body")
 MIN_CORRECTABLE = 4
-MAX_SCANNED = 5_000
+MAX_SCANNED = 3_000
 
 
 def frequency(searcher: Searcher, term: str) -> int:
@@ -19,17 +19,33 @@ def frequency(searcher: Searcher, term: str) -> int:
     return sum(searcher.doc_frequency(f, term) for f in TEXT_FIELDS)
 
 
-def display_form(searcher: Searcher, folded: str) -> str:
-    """The most common way the index writes a folded word (``elections`` -> ``élections``)."""
-    best, best_count = folded, 0
-    prefix = folded + EXACT_SEPARATOR
+def display_form(searcher: Searcher, folded: str, typed: str = "", prefix: bool = False) -> str:
+    """The most common way the index writes a folded word (``elections`` -> ``élections``).
+
+    Written forms are indexed only where they differ from the folded one, so
+    the folded spelling's own count is what its variants leave over.
+    """
+    variants: dict[str, int] = {}
+    plain = 0
+    start = folded + EXACT_SEPARATOR
     for fieldname in TEXT_FIELDS:
-        for term in searcher.reader().expand_prefix(fieldname, prefix):
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            count = searcher.doc_frequency(fieldname, text)
-            if count > best_count:
-                best, best_count = text[len(prefix) :], count
-    return best
+        plain += searcher.doc_frequency(fieldname, folded)
+        for term, info in searcher.reader().iter_prefix(fieldname, start):
+            written = (term.decode("utf-8") if isinstance(term, bytes) else term)[len(start) :]
+            variants[written] = variants.get(written, 0) + info.doc_frequency()
+    variants[folded] = plain - sum(variants.values())
+    variants = {word: n for word, n in variants.items() if n > 0} or {folded: 1}
+    typed = typed.lower()
+    fits = {word: n for word, n in variants.items() if _fits(typed, word, prefix)}
+    # what the user typed ("prés") picks among the spellings ("président", "president")
+    variants = fits or variants
+    return max(variants, key=lambda word: (variants[word], word == folded))
+
+
+def _fits(typed: str, word: str, prefix: bool) -> bool:
+    if not typed or fold(typed) == typed:
+        return True  # nothing typed, or typed without accents: every spelling fits
+    return word.startswith(typed) if prefix else keeps_accents(typed, word)
 
 
 def correction(searcher: Searcher, word: str) -> str | None:
@@ -48,7 +64,7 @@ def correction(searcher: Searcher, word: str) -> str | None:
     if not candidates:
         return None
     best = max(candidates, key=lambda term: (candidates[term], term))
-    return display_form(searcher, best)
+    return display_form(searcher, best, word)
 
 
 def did_you_mean(searcher: Searcher, query: str, words: list[str]) -> str | None:
@@ -91,15 +107,17 @@ def completions(searcher: Searcher, prefix: str, limit: int) -> list[str]:
     if len(folded) < 2:
         return []
     counts: dict[str, int] = {}
-    for fieldname in TEXT_FIELDS:
-        for scanned, term in enumerate(searcher.reader().expand_prefix(fieldname, folded)):
+    for fieldname, weight in (("title", 3), ("body", 1)):
+        if fieldname == "body" and len(counts) >= limit * 4:
+            break  # titles (names, topics) gave enough; the body's vocabulary is far larger
+        for scanned, (term, info) in enumerate(searcher.reader().iter_prefix(fieldname, folded)):
             if scanned >= MAX_SCANNED:
                 break
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             if is_plain_term(text) and text != folded:
-                weight = 3 if fieldname == "title" else 1
-                counts[text] = counts.get(text, 0) + weight * searcher.doc_frequency(
-                    fieldname, text
-                )
+                counts[text] = counts.get(text, 0) + weight * info.doc_frequency()
     best = sorted(counts, key=lambda term: (-counts[term], term))[:limit]
-    return [head + display_form(searcher, term) for term in best]
+    return [
+        head + same_case(last.text, display_form(searcher, term, last.text, prefix=True))
+        for term in best
+    ]

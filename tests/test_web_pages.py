@@ -76,7 +76,7 @@ def test_year_and_date_filters(web_client: FlaskClient) -> None:
 
 
 def test_did_you_mean_is_a_link(web_client: FlaskClient) -> None:
-    html = Html(page(web_client, "/?q=electoin"))
+    html = Html(page(web_client, "/?q=%C3%A9lectoin"))
     assert html.find("a", href="/?q=%C3%A9lection")
     assert "Vouliez-vous dire" in html.text
 
