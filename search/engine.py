@@ -338,6 +338,8 @@ class _Run:
             name: set(searcher.docs_for_query(q)) for name, q in filters.queries().items()
         }
         self.allowed = self._restricted(exclude=None)
+        start, end = filters.date_from, filters.date_to
+        self.one_year = bool(start and end and start.year == end.year)
 
     def _restricted(self, exclude: str | None) -> set[int]:
         docs = self.matched
@@ -361,10 +363,13 @@ class _Run:
         if not self.matched:
             return {name: {} for name in FACET_FIELDS}
         stories = None if self.expand_stories else "story"
-        return {
+        facets = {
             name: _count_column(self.searcher, name, self._restricted(exclude=name), stories)
             for name in FACET_FIELDS
         }
+        if self.one_year:
+            facets["month"] = _count_column(self.searcher, "month", self.allowed, stories)
+        return facets
 
     def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
         """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""

@@ -339,3 +339,11 @@ def test_stories_collapse_into_one_hit(tmp_path: Path):
     assert {grouped.id, grouped.story[0].id} == {"a", "b"}
     expanded = engine.search("port Tanger", expand_stories=True)
     assert expanded.total == 3 and all(not hit.story for hit in expanded.hits)
+
+
+def test_months_are_counted_inside_one_year(engine):
+    page = engine.search("", date_from="2016-01-01", date_to="2016-12-31", per_page=1)
+    months = page.facets["month"]
+    assert months and all(month.startswith("2016-") for month in months)
+    assert sum(months.values()) == page.total
+    assert "month" not in engine.search("", date_from="2016-01-01", per_page=1).facets

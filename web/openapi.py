@@ -77,7 +77,10 @@ SCHEMAS: dict[str, Any] = {
                                  "(empty with expand=1)."},
     }),
     "Facets": obj({name: {"type": "object", "additionalProperties": {"type": "integer"}}
-                   for name in ("lang", "source", "year")}),
+                   for name in ("lang", "source", "year", "month")},
+                  required=["lang", "source", "year"],
+                  description="Counts that follow the query and the other filters; "
+                              "addition: month (YYYY-MM) when from and to lie in one year."),
     "SearchResults": obj({
         "query": STRING,
         "total": {"type": "integer", "minimum": 0},
