@@ -240,8 +240,8 @@ def marked(fragment: str) -> str:
 def serve_command(host: str, port: int, threads: int, index_dir: Path) -> None:
     """Serve the search page and the JSON API with waitress."""
     with library_errors():
-        SearchEngine(index_dir)  # fail now, with the hint, rather than on the first request
-    serve(index_dir, host, port, threads)
+        engine = SearchEngine(index_dir)  # fail now, with the hint, not on the first request
+    serve(index_dir, host, port, threads, engine)
 
 
 @main.command("demo")
@@ -259,13 +259,17 @@ def demo_command(host: str, port: int, threads: int, index_dir: Path) -> None:
     serve(index_dir, host, port, threads)
 
 
-def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
-    """Run the web app under waitress until interrupted."""
+def serve(
+    index_dir: Path, host: str, port: int, threads: int, engine: SearchEngine | None = None
+) -> None:
+    """Run the web app under waitress until interrupted, sharing one engine between threads."""
     from web import create_app
     from web.serve import run
 
+    engine = engine or SearchEngine(index_dir)
+    app = create_app({"INDEX_DIR": str(index_dir), "ENGINE": engine})
     click.echo(f"serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    run(create_app({"INDEX_DIR": str(index_dir)}), host=host, port=port, threads=threads)
+    run(app, host=host, port=port, threads=threads)
 
 
 @contextmanager
