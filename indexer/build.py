@@ -15,13 +15,14 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.writing import SegmentWriter
 
-from search import store
+from search import store, whoosh_patches
 from search.records import Article
 from search.schema import content_fingerprint, to_document
 
 from .locking import DEFAULT_TIMEOUT, write_lock
 from .pipeline import FileStamp, Prepared, Progress, Reader
 from .readers import Rejected
+from .segments import SegmentWriters
 from .stories import StoryGrouper, bands
 
 MANIFEST_FILE = "sources.json"
@@ -93,25 +94,43 @@ def _write_all(
     report: BuildReport,
     progress: Progress | None,
 ) -> dict[str, Any]:
+    """Write every new article; in parallel segments when the input is large enough.
+
+    With several workers, ``reader`` analyzes in worker processes and
+    :class:`SegmentWriters` writes one segment per worker in other processes:
+    the main process only deduplicates, groups stories and dispatches.
+    """
     index = whoosh_index.open_dir(str(generation))
-    writer = index.writer(limitmb=WRITER_LIMIT_MB)
-    seen = _Seen()
-    grouper = StoryGrouper()
+    paths = list(paths)
+    if reader.is_parallel(paths):
+        with SegmentWriters(index, reader.workers, WRITER_LIMIT_MB) as writers:
+            _add_new(writers, reader, paths, report, progress)
+            writers.commit()
+        return _manifest_entries({}, reader)
+    writer = index.writer(limitmb=WRITER_LIMIT_MB, codec=whoosh_patches.codec())
     try:
-        for item in reader.prepared(paths):
-            if _record(item, report):
-                continue
-            if seen.is_duplicate(item.article):
-                report.duplicates += 1
-                continue
-            _write(writer, item, grouper, report, update=False)
-            if progress:
-                progress(1)
+        _add_new(writer, reader, paths, report, progress)
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
     return _manifest_entries({}, reader)
+
+
+def _add_new(
+    writer: Any, reader: Reader, paths: list[Input], report: BuildReport, progress: Progress | None
+) -> None:
+    seen = _Seen()
+    grouper = StoryGrouper()
+    for item in reader.prepared(paths):
+        if _record(item, report):
+            continue
+        if seen.is_duplicate(item.article):
+            report.duplicates += 1
+            continue
+        _write(writer, item, grouper, report, update=False)
+        if progress:
+            progress(1)
 
 
 def add_documents(
@@ -156,7 +175,7 @@ def _update_all(
     report: BuildReport,
     progress: Progress | None,
 ) -> None:
-    writer = index.writer(limitmb=WRITER_LIMIT_MB, timeout=5.0)
+    writer = index.writer(limitmb=WRITER_LIMIT_MB, timeout=5.0, codec=whoosh_patches.codec())
     try:
         with index.searcher() as searcher:
             seen = _Seen(searcher)
@@ -216,7 +235,11 @@ def _record(item: Prepared | Rejected, report: BuildReport) -> bool:
 
 
 def _write(
-    writer: SegmentWriter, item: Prepared, grouper: StoryGrouper, report: BuildReport, update: bool
+    writer: SegmentWriter | SegmentWriters,
+    item: Prepared,
+    grouper: StoryGrouper,
+    report: BuildReport,
+    update: bool,
 ) -> None:
     article = item.article
     story = grouper.story_for(item.simhash, article.id)
@@ -229,6 +252,8 @@ def _write(
         doc["simbands"] = " ".join(bands(item.simhash))
     if update:
         writer.update_document(**doc)
+    elif isinstance(writer, SegmentWriters):
+        writer.add(doc)
     else:
         writer.add_document(**doc)
     report.indexed += 1

@@ -10,6 +10,7 @@ rejected without being held in memory.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,15 @@ from .decoding import DecodeError, decode_bytes, normalise_text
 
 MB = 1024 * 1024
 MAX_LINE_BYTES = 50 * MB
+MAX_ARTICLE_CHARS = 1_000_000  # title and body; a longer "article" would take minutes to analyze
 _READ_CHUNK = MB
+# Terminal escape sequences (CSI and two-character ESC sequences), control characters other
+# than tab and newline, and lone surrogates (``"\ud800"`` in JSON), which cannot be encoded.
+_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_BREAK = re.compile("\r\n?|[\x0b\x0c]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ID_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -48,11 +57,38 @@ def megabytes(size: int) -> str:
 def record_to_article(
     value: Any, name: str, line: int | None = None, item: str = ""
 ) -> Article | Rejected:
-    """Article.from_dict, with a RecordError as a rejection (``item`` prefixes its reason)."""
+    """Article.from_dict, with a RecordError as a rejection (``item`` prefixes its reason).
+
+    Text fields lose terminal escapes and control characters (lone surrogates
+    become U+FFFD); an id with control characters, or a title and body longer
+    than MAX_ARTICLE_CHARS together, is rejected.
+    """
     try:
-        return Article.from_dict(value)
+        return Article.from_dict(_cleaned(value))
     except (RecordError, ValueError, TypeError) as error:
         return Rejected(name, f"{item}{error}", line)
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal escapes or control characters (tab and newline kept)."""
+    text = _BREAK.sub("\n", _SURROGATE.sub("\ufffd", text))
+    return _CONTROL.sub("", _TERMINAL_ESCAPE.sub("", text))
+
+
+def _cleaned(value: Any) -> Any:
+    """A record's string fields cleaned; raises RecordError for a bad id or an oversized article."""
+    if not isinstance(value, dict):
+        return value
+    size = sum(len(value[key]) for key in ("title", "body") if isinstance(value.get(key), str))
+    if size > MAX_ARTICLE_CHARS:
+        raise RecordError(
+            f"article too long ({size:,} characters of title and body, "
+            f"at most {MAX_ARTICLE_CHARS:,})"
+        )
+    doc_id = value.get("id")
+    if isinstance(doc_id, str) and _ID_CONTROL.search(doc_id):
+        raise RecordError("id must not contain control characters")
+    return {key: clean_text(item) if isinstance(item, str) else item for key, item in value.items()}
 
 
 def parse_json_text(text: str, name: str) -> list[Article | Rejected]:

@@ -8,8 +8,11 @@ that says who to wait for.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from pathlib import Path
 
 LOCK_FILE = "write.lock"
 DEFAULT_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class IndexBusy(Exception):
@@ -60,3 +64,26 @@ def _holder(path: Path) -> str:
     except OSError:
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+def exit_with_parent(parent: int) -> None:
+    """Make this forked worker process end when ``parent`` ends, even by SIGKILL.
+
+    A pool worker orphaned by a killed build would otherwise wait forever,
+    holding its inherited copy of the write lock (and Whoosh's lock): the
+    kernel releases a lock only when its last descriptor is closed. Linux
+    kills the worker with its parent; elsewhere a thread watches the parent.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)

@@ -27,6 +27,7 @@ from search.records import Article
 from . import aggregator, htmlpage
 from .decoding import DecodeError, decode_document, normalise_text
 from .jsonrecords import (
+    MAX_ARTICLE_CHARS,
     MB,
     Rejected,
     iter_jsonl_stream,
@@ -49,6 +50,7 @@ __all__ = [
 
 SAMPLE_CORPUS_DIR = Path(__file__).parent / "sample_corpus"
 MAX_FILE_BYTES = 50 * MB
+MAX_PAGE_CHARS = 2 * MAX_ARTICLE_CHARS  # a text page: one article, its ticker and boilerplate
 SUPPORTED_SUFFIXES = (".json", ".jsonl", ".jsonl.gz", ".txt", ".html", ".htm")
 
 Reader = Callable[[Path, str], list[Article | Rejected]]
@@ -156,6 +158,9 @@ def _read_text_page(path: Path, name: str) -> list[Article | Rejected]:
         text = decode_document(data)
     except DecodeError as error:
         return [Rejected(name, str(error))]
+    if len(text) > MAX_PAGE_CHARS:  # checked before parsing: a 50 MB line took 40 s to parse
+        size = f"{len(text):,} characters, at most {MAX_PAGE_CHARS:,}"
+        return [Rejected(name, f"page too long for one article ({size})")]
     return [record_to_article(aggregator.parse_page(text), name)]
 
 

@@ -36,10 +36,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from unidecode import unidecode
 
@@ -70,6 +69,7 @@ __all__ = [
 EXACT_SEPARATOR = "\x1f"
 STEM_SEPARATOR = ":"
 STEMMED_LANGUAGES = ("fr", "en", "es", "ar")
+_JOIN_STOP_LANGUAGES = ("fr", "en")
 DATA_DIR = Path(__file__).parent / "data"
 
 APOSTROPHES = "'’‘ʼ´`"
@@ -84,13 +84,11 @@ _WORD = rf"{_LETTER}(?:{_LETTER}|[{_MARKS}{_INVISIBLE}])*"
 _APOSTROPHE_WORD = rf"{_WORD}(?:[{APOSTROPHES}]{_WORD})*"
 _ELISIONS = "jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu|qu|[lmtnsjdc]"
 _TOKEN_RE = re.compile(
-    rf"(?P<elision>(?<!\w)(?:{_ELISIONS})[{APOSTROPHES}](?={_LETTER}))?"
+    rf"(?P<elision>(?<!\w)(?i:{_ELISIONS})[{APOSTROPHES}](?={_LETTER}))?"
     rf"(?:(?P<acronym>(?<![\w.])[^\W\d_](?:\.[^\W\d_])+\.?(?!\w))"
-    rf"|(?P<words>{_APOSTROPHE_WORD}(?:[{_HYPHENS}]{_APOSTROPHE_WORD})*))",
-    re.IGNORECASE,
+    rf"|(?P<words>{_APOSTROPHE_WORD}(?:[{_HYPHENS}]{_APOSTROPHE_WORD})*))"
 )
 _HYPHEN_RE = re.compile(f"[{_HYPHENS}]")
-_POSSESSIVE_RE = re.compile(rf"(?<=\w\w)[{APOSTROPHES}]s$", re.IGNORECASE)
 _SPACES = " \u00a0\u202f\u2009"
 _NUMBER_RE = re.compile(
     rf"(?<![\w.,])(?P<int>\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d{{1,3}}(?:\.\d{{3}})+"
@@ -103,12 +101,12 @@ _COMBINING = re.compile(f"[{_MARKS}\u0640]")  # with Arabic tatweel
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A word of the text: its text, where it is in the original string, and its position.
 
     ``alias`` tokens (a joined hyphenated word, a grouped number) share the
-    position of their first word and span all of its words.
+    position of their first word and span all of its words. (A named tuple:
+    a text makes thousands of them, and a frozen dataclass is slower to build.)
     """
 
     text: str
@@ -127,7 +125,7 @@ def tokenize(text: str) -> Iterator[Token]:
     pos = 0
     for match in _TOKEN_RE.finditer(text):
         for word, start, end in _words_of(match):
-            if fold(word):
+            if word.isascii() or fold(word):  # a lone tatweel folds to nothing
                 yield Token(word, start, end, pos)
                 pos += 1
 
@@ -143,20 +141,25 @@ def _words_of(match: re.Match[str]) -> list[tuple[str, int, int]]:
     if match.group("acronym") is not None:
         return [(match.group("acronym").replace(".", ""), match.start("acronym"),
                  match.end("acronym"))]
+    text, cursor = match.group("words"), match.start("words")
+    parts = _HYPHEN_RE.split(text) if _HYPHEN_RE.search(text) else [text]
     words = []
-    cursor = match.start("words")
-    for part in _HYPHEN_RE.split(match.group("words")):
+    for part in parts:
         end = cursor + len(part)
-        possessive = _POSSESSIVE_RE.search(part)
-        if possessive:
-            part = part[:possessive.start()]
+        if len(part) > 3 and part[-2] in APOSTROPHES and part[-1] in "sS":  # Morocco's
+            part = part[:-2]
         words.append((part, cursor, cursor + len(part)))
         cursor = end + 1
     return words
 
 
 def _hyphen_aliases(text: str, words: list[Token]) -> list[Token]:
-    """``porte-parole`` -> ``porteparole`` at the first part's position (not ``2022-2023``)."""
+    """``porte-parole`` -> ``porteparole`` at the first part's position.
+
+    Not for numbers alone (``2022-2023``), nor when a part is a stop word:
+    nobody writes ``peuton`` or ``cessezlefeu``, and French questions are full
+    of ``peut-on``, ``a-t-il``, whose joined form would only add weight.
+    """
     aliases: list[Token] = []
     group: list[Token] = []
     for token in [*words, None]:
@@ -165,11 +168,16 @@ def _hyphen_aliases(text: str, words: list[Token]) -> list[Token]:
         if joined:
             group.append(token)
             continue
-        if len(group) > 1 and any(char.isalpha() for word in group for char in word.text):
+        if len(group) > 1 and _joinable(group):
             whole = "".join(word.text for word in group)
             aliases.append(Token(whole, group[0].start, group[-1].end, group[0].pos, True))
         group = [token] if token is not None else []
     return aliases
+
+
+def _joinable(parts: list[Token]) -> bool:
+    has_letter = any(char.isalpha() for part in parts for char in part.text)
+    return has_letter and not any(is_stopword(part.text, _JOIN_STOP_LANGUAGES) for part in parts)
 
 
 def _number_aliases(text: str, words: list[Token]) -> list[Token]:

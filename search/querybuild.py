@@ -40,6 +40,8 @@ COORDINATION = 0.9
 MAX_EXPANSIONS = 48
 MAX_SCANNED_TERMS = 20_000
 MAX_RESPELLED = 16
+_DIGIT_GROUP = re.compile(r"\d{3}")
+_LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
 
 
 @dataclass
@@ -84,7 +86,7 @@ def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:
     joined: list[Clause] = []
     for clause in clauses:
         previous = joined[-1] if joined else None
-        if (previous is not None and _is_plain_word(previous) and _is_plain_word(clause)
+        if (previous is not None and previous.kind == clause.kind == "word"
                 and previous.occur is clause.occur and previous.field == clause.field
                 and _DIGIT_GROUP.fullmatch(clause.text)
                 and _LEADING_DIGITS.fullmatch(previous.text)):
@@ -93,14 +95,6 @@ def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:
         else:
             joined.append(clause)
     return joined
-
-
-_DIGIT_GROUP = re.compile(r"\d{3}")
-_LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
-
-
-def _is_plain_word(clause: Clause) -> bool:
-    return clause.kind == "word"
 
 
 def _without_stopwords(clauses: Iterable[Clause], langs: tuple[str, ...]) -> list[Clause]:
@@ -239,6 +233,7 @@ def phrase_query(words: list[str], fields: tuple[str, ...], plan: MatchPlan,
 
     ``joined`` is the clause written as one word (``e-mail`` -> ``email``),
     searched like a word too, since the index holds hyphenated words joined.
+    The alternatives name one thing, so the best of them scores, not their sum.
     """
     folded = tuple(fold(word) for word in words)
     plan.phrases.append(folded)
@@ -253,7 +248,7 @@ def phrase_query(words: list[str], fields: tuple[str, ...], plan: MatchPlan,
                       for f in fields for text in singles)
     if joined:
         subqueries.append(word_query(joined, fields, langs, plan, reader))
-    return wq.Or(subqueries)
+    return wq.DisjunctionMax(subqueries)
 
 
 def _expanded_query(terms: list[str], fields: tuple[str, ...], plan: MatchPlan) -> wq.Query | None:

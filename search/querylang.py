@@ -18,6 +18,9 @@ from enum import Enum
 
 MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 32
+MAX_EXPANDED_CLAUSES = 8  # prefix and fuzzy clauses; later ones are searched as plain words
+MAX_FUZZY_CHARS = 32  # a longer word is not a typo: searched as written
+MAX_PHRASE_WORDS = 16  # a longer phrase is searched for its first 16 words
 
 
 class Occur(Enum):
@@ -82,6 +85,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.clauses: list[Clause] = []
+        self.expanded = 0
         self.pending_not = False
         self.pending_and = False
         self.filters: dict[str, list[str]] = {
@@ -133,12 +137,16 @@ class _Builder:
         # OR is the default combination: nothing to do
 
     def _word(self, word: str, negated: bool, target: str | None) -> None:
+        expandable = self.expanded < MAX_EXPANDED_CLAUSES
         fuzzy = _FUZZY_RE.match(word)
         if fuzzy and any(ch.isalnum() for ch in fuzzy.group("word")):
-            distance = int(fuzzy.group("dist") or 1)
-            self._clause("fuzzy", fuzzy.group("word"), negated, target, distance)
+            if expandable and len(fuzzy.group("word")) <= MAX_FUZZY_CHARS:
+                distance = int(fuzzy.group("dist") or 1)
+                self._clause("fuzzy", fuzzy.group("word"), negated, target, distance)
+            else:
+                self._clause("word", fuzzy.group("word"), negated, target)
         elif word.endswith("*") and len(word.rstrip("*")) >= 2:
-            self._clause("prefix", word.rstrip("*"), negated, target)
+            self._clause("prefix" if expandable else "word", word.rstrip("*"), negated, target)
         else:
             self._clause("word", word, negated, target)
 
@@ -148,6 +156,8 @@ class _Builder:
         text = text.strip().strip("*?~")
         if not any(ch.isalnum() for ch in text) or len(self.clauses) >= MAX_CLAUSES:
             return
+        if kind == "phrase":
+            text = " ".join(text.split()[:MAX_PHRASE_WORDS])
         if negated:
             occur = Occur.MUST_NOT
         elif self.pending_and:
@@ -155,7 +165,11 @@ class _Builder:
         else:
             occur = Occur.SHOULD
         self.pending_and = False
-        self.clauses.append(Clause(kind, text, occur, target, distance))
+        clause = Clause(kind, text, occur, target, distance)
+        if clause in self.clauses:  # "x x x ..." costs as much as x alone
+            return
+        self.expanded += kind in ("prefix", "fuzzy")
+        self.clauses.append(clause)
 
     def _filter(self, fieldname: str, value: str, negated: bool) -> None:
         value = value.strip()
@@ -228,12 +242,15 @@ def parse_date_range(value: str) -> tuple[dt.date | None, dt.date | None]:
             bounds = partial_date_bounds(value[len(prefix) :])
             if bounds is None:
                 return None, None
-            if prefix == ">":
-                return bounds[1] + dt.timedelta(days=1), None
+            try:
+                if prefix == ">":
+                    return bounds[1] + dt.timedelta(days=1), None
+                if prefix == "<":
+                    return None, bounds[0] - dt.timedelta(days=1)
+            except OverflowError:  # after 9999-12-31 or before 0001-01-01: not a date
+                return None, None
             if prefix == ">=":
                 return bounds[0], None
-            if prefix == "<":
-                return None, bounds[0] - dt.timedelta(days=1)
             return None, bounds[1]
     bounds = partial_date_bounds(value)
     return bounds if bounds else (None, None)

@@ -11,6 +11,8 @@ from .querybuild import is_plain_term
 
 TEXT_FIELDS = ("title", "body")
 MIN_CORRECTABLE = 4
+MAX_CORRECTABLE = 32  # a longer word is no typo, and its edit automaton takes seconds
+MAX_CHECKED_WORDS = 8  # each unknown word costs an edit-distance scan of the vocabulary
 MAX_SCANNED = 3_000
 
 
@@ -50,9 +52,9 @@ def _fits(typed: str, word: str, prefix: bool) -> bool:
 
 def correction(searcher: Searcher, word: str) -> str | None:
     """A known word close to an unknown one; None when the word is known or nothing is close."""
-    folded = fold(word)
-    if len(folded) < MIN_CORRECTABLE or folded.isdigit() or frequency(searcher, folded):
+    if not _unknown(searcher, word):
         return None
+    folded = fold(word)
     candidates: dict[str, int] = {}
     for distance in range(1, 2 if len(folded) < 6 else 3):  # the closest words first
         for fieldname in TEXT_FIELDS:
@@ -67,19 +69,31 @@ def correction(searcher: Searcher, word: str) -> str | None:
     return display_form(searcher, best, word)
 
 
+def _unknown(searcher: Searcher, word: str) -> bool:
+    """A word that could be a typo: not in the index, neither too short nor too long, no number."""
+    folded = fold(word)
+    if not MIN_CORRECTABLE <= len(folded) <= MAX_CORRECTABLE or folded.isdigit():
+        return False
+    return not frequency(searcher, folded)
+
+
 def did_you_mean(searcher: Searcher, query: str, words: list[str]) -> str | None:
-    """The query with its unknown words replaced by close known ones, or None."""
+    """The query with its unknown words replaced by close known ones, or None.
+
+    Only the first MAX_CHECKED_WORDS unknown words are corrected, so a long query stays fast.
+    """
     suggestion = query
     changed = False
-    for word in words:
-        for token in tokenize(word):
-            better = correction(searcher, token.text)
-            if better:
-                better = same_case(token.text, better)
-                suggestion = re.sub(
-                    rf"(?<!\w){re.escape(token.text)}(?!\w)", better, suggestion, count=1
-                )
-                changed = True
+    tokens = [token for word in words for token in tokenize(word)]
+    unknown = [token for token in tokens if _unknown(searcher, token.text)]
+    for token in unknown[:MAX_CHECKED_WORDS]:
+        better = correction(searcher, token.text)
+        if better:
+            better = same_case(token.text, better)
+            suggestion = re.sub(
+                rf"(?<!\w){re.escape(token.text)}(?!\w)", better, suggestion, count=1
+            )
+            changed = True
     return suggestion if changed else None
 
 
