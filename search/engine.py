@@ -415,7 +415,8 @@ def column(searcher: Searcher, name: str) -> Any:
     """A column of values by document number, read once per searcher (opening one costs ms)."""
     cache = searcher.__dict__.setdefault("_kiosque_columns", {})
     if name not in cache:
-        cache[name] = searcher.reader().column_reader(name)
+        # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
+        cache[name] = list(searcher.reader().column_reader(name))
     return cache[name]
 
 

@@ -19,7 +19,7 @@ from .querybuild import MatchPlan
 SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
-EARLY_CHARS = 1200
+EARLY_CHARS = 700
 ELLIPSIS = "…"
 
 _SPACES = re.compile(r"\s{2,}")

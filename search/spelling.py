@@ -56,9 +56,11 @@ def correction(searcher: Searcher, word: str) -> str | None:
         return None
     folded = fold(word)
     candidates: dict[str, int] = {}
-    for distance in range(1, 2 if len(folded) < 6 else 3):  # the closest words first
+    # the closest words first; the first two letters are taken as typed (people rarely
+    # mistype them), which keeps the scan of the vocabulary to a few hundred words
+    for distance in range(1, 2 if len(folded) < 6 else 3):
         for fieldname in TEXT_FIELDS:
-            for term in searcher.reader().terms_within(fieldname, folded, distance, prefix=1):
+            for term in searcher.reader().terms_within(fieldname, folded, distance, prefix=2):
                 if is_plain_term(term) and term != folded:
                     candidates[term] = frequency(searcher, term)
         if candidates:
