@@ -106,7 +106,8 @@ def find_matches_early(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     spans = find_matches(text[:cut], lang, plan)
     if spans:
         return spans
-    return [(start + cut, end + cut, key) for start, end, key in find_matches(text[cut:], lang, plan)]
+    rest = find_matches(text[cut:], lang, plan)
+    return [(start + cut, end + cut, key) for start, end, key in rest]
 
 
 def lead(text: str, budget: int = SNIPPET_CHARS) -> str:
