@@ -170,7 +170,9 @@ def run_with_readers(index_dir: Path, write: Callable[[], None]) -> Readers:
     with Readers(engine) as readers:
         time.sleep(0.2)
         write()
-        time.sleep(0.5)  # let every reader see the last version
+        deadline = time.monotonic() + 60  # until a reader has seen the last version
+        while VERSIONS not in readers.seen and not readers.errors and time.monotonic() < deadline:
+            time.sleep(0.05)
     return readers
 
 
