@@ -39,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make `search`, `indexer` and `bench` importable
+# Run as a script, Python puts bench/ first on the path, where bench/http.py hides the
+# standard library's http: put the repository root there instead.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from whoosh import fields as wf  # noqa: E402

@@ -295,11 +295,24 @@ def is_stopword(word: str, langs: tuple[str, ...]) -> bool:
     return any(_is_stop(word, lang) for lang in langs)
 
 
-def is_query_stopword(word: str, langs: tuple[str, ...]) -> bool:
-    """A stop word of a query; a capital single letter (``vitamine A``) is always kept."""
-    if len(word) == 1 and word.isupper():
+def is_query_stopword(word: str, langs: tuple[str, ...], previous: str | None = None) -> bool:
+    """A stop word of a query, given the word before it (None for the first word).
+
+    A capital letter after a word is the letter (``vitamine A``, ``plan B``),
+    not the verb that starts ``A quelle date``; ``été`` after a form of avoir
+    is the participle (``a été élu``), not the summer (``été 2023``).
+    """
+    if previous is not None and len(word) == 1 and word.isupper():
         return False
+    if previous is not None and "fr" in langs and fold(word) == "ete":
+        return fold(previous) in _AVOIR
     return is_stopword(word, langs)
+
+
+_AVOIR = frozenset(
+    "a ai as avons avez ont avait avais avaient avions aviez aura aurai auras aurons aurez "
+    "auront aurait aurais auraient aurions auriez avoir ayant eut eu aie ait aient".split()
+)
 
 
 @cache

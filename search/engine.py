@@ -13,7 +13,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from . import store
+from . import ranking, store
 from .analysis import STEMMED_LANGUAGES
 from .querybuild import BuiltQuery, MatchPlan, build_query
 from .querylang import ParsedQuery, parse_query
@@ -72,7 +72,7 @@ class SearchEngine:
             return current
         if current is not None:
             current.close()
-        self._local.searcher = index.searcher()
+        self._local.searcher = index.searcher(weighting=ranking.weighting())
         self._local.index = index
         return self._local.searcher
 

@@ -31,6 +31,7 @@ from .analysis import (
     tokenize,
 )
 from .querylang import Clause, Occur, ParsedQuery
+from .ranking import reliable
 from .variants import name_variants
 
 TEXT_FIELDS = ("title", "body")
@@ -99,17 +100,29 @@ def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:
 
 def _without_stopwords(clauses: Iterable[Clause], langs: tuple[str, ...]) -> list[Clause]:
     clauses = list(clauses)
-    content = [c for c in clauses if not _is_stop_clause(c, langs)]
+    content: list[Clause] = []
+    previous: str | None = None
+    for clause in clauses:
+        words = [token.text for token in tokenize(clause.text)]
+        if not _is_stop_clause(clause, words, langs, previous):
+            content.append(clause)
+        previous = words[-1] if words else previous
     if not any(c.occur is not Occur.MUST_NOT for c in content):
         return clauses
     return content
 
 
-def _is_stop_clause(clause: Clause, langs: tuple[str, ...]) -> bool:
+def _is_stop_clause(clause: Clause, words: list[str], langs: tuple[str, ...],
+                    previous: str | None) -> bool:
+    """A clause of stop words only; a letter inside a word (``a-t-il``) counts as one."""
     if clause.kind != "word" or clause.occur is not Occur.SHOULD:
         return False
-    tokens = list(tokenize(clause.text))
-    return all(is_query_stopword(token.text, langs) for token in tokens)
+    for word in words:
+        inner_letter = len(words) > 1 and len(word) == 1
+        if not inner_letter and not is_query_stopword(word, langs, previous):
+            return False
+        previous = word
+    return True
 
 
 def _combine(groups: dict[Occur, list[wq.Query]]) -> wq.Query | None:
@@ -127,7 +140,7 @@ def _combine(groups: dict[Occur, list[wq.Query]]) -> wq.Query | None:
         return None
     if must_not:
         combined = wq.AndNot(combined, wq.Or(must_not))
-    return combined
+    return reliable(combined)
 
 
 def _clause_query(clause: Clause, reader: IndexReader, langs: tuple[str, ...],
@@ -183,10 +196,13 @@ def word_query(word: str, fields: tuple[str, ...], langs: tuple[str, ...],
             stemmed = stem_form(lang, word)
             if stemmed:
                 forms["stem"].append(stemmed)
+    boosts = dict(FORM_BOOSTS)
+    if not forms["stem"]:  # 2003, a listed name, Tifinagh: weigh as much as a stemmed word
+        boosts["fold"] += FORM_BOOSTS["stem"]
     subqueries: list[wq.Query] = []
     for fieldname in fields:
         for kind, texts in forms.items():
-            boost = FIELD_BOOSTS[fieldname] * FORM_BOOSTS[kind]
+            boost = FIELD_BOOSTS[fieldname] * boosts[kind]
             subqueries.extend(wq.Term(fieldname, text, boost=boost) for text in texts)
     subqueries.extend(_variant_phrases(variants, fields, plan))
     plan.forms.update(text for texts in forms.values() for text in texts)

@@ -203,8 +203,17 @@ def test_reviewed_stop_words(word: str, stop: bool) -> None:
     assert is_stopword(word, ("fr", "en")) is stop
 
 
-def test_a_capital_letter_in_a_query_is_not_a_stop_word() -> None:
-    assert is_query_stopword("a", ("fr",)) and not is_query_stopword("A", ("fr",))
+def test_a_capital_letter_after_a_word_is_the_letter() -> None:
+    assert not is_query_stopword("A", ("fr",), previous="vitamine")
+    assert is_query_stopword("a", ("fr",), previous="vitamine")
+    assert is_query_stopword("A", ("fr",), previous=None)  # "A quelle date..."
+
+
+def test_ete_is_a_stop_word_only_after_avoir() -> None:
+    assert is_query_stopword("été", ("fr", "en"), previous="a")
+    assert is_query_stopword("ete", ("fr", "en"), previous="ont")
+    assert not is_query_stopword("été", ("fr", "en"), previous="festival")
+    assert not is_query_stopword("été", ("fr", "en"), previous=None)
 
 
 def test_stop_words_keep_their_position_but_get_no_stem() -> None:

@@ -1,0 +1,84 @@
+"""search/ranking.py: the weighting, and the two Whoosh matcher bugs it works around."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from whoosh import fields
+from whoosh import query as wq
+from whoosh.filedb.filestore import RamStorage
+
+from search import ranking
+
+
+@pytest.fixture(scope="module")
+def searcher():  # noqa: ANN201 - a Whoosh searcher
+    schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT)
+    index = RamStorage().create_index(schema)
+    writer = index.writer()
+    writer.add_document(id="short", text="alpha")
+    writer.add_document(id="beta", text="beta beta beta beta")
+    writer.add_document(id="long", text="alpha gamma delta epsilon zeta eta theta")
+    for number in range(6):  # both words, each document a little shorter (better) than the last
+        padding = " ".join(f"pad{number}x{i}" for i in range(8 - number))
+        writer.add_document(id=f"both{number}", text=f"omega common {padding}")
+    for number in range(30):
+        writer.add_document(id=f"filler{number}", text=f"common filler{number}")
+    writer.add_document(id="late", text="omega omega omega")  # the best, and the last
+    writer.commit()
+    with index.searcher(weighting=ranking.weighting()) as searcher:
+        yield searcher
+
+
+def scores(searcher, query: wq.Query, limit: int | None = None) -> dict[str, float]:  # noqa: ANN001
+    return {hit["id"]: hit.score for hit in searcher.search(query, limit=limit)}
+
+
+def test_whoosh_disjunction_max_gives_a_document_another_documents_score(searcher) -> None:  # noqa: ANN001
+    query = wq.DisjunctionMax([wq.Term("text", "alpha"), wq.Term("text", "beta")])
+    broken = scores(searcher, query)
+    assert broken["short"] == pytest.approx(broken["beta"])  # the bug being worked around
+    fixed = scores(searcher, ranking.reliable(query))
+    alone = scores(searcher, wq.Term("text", "alpha"))
+    assert fixed["short"] == pytest.approx(alone["short"])
+    assert fixed["long"] == pytest.approx(alone["long"])
+    assert fixed["beta"] == pytest.approx(scores(searcher, wq.Term("text", "beta"))["beta"])
+
+
+def test_best_of_scores_the_better_side_where_both_match(searcher) -> None:  # noqa: ANN001
+    query = ranking.reliable(wq.DisjunctionMax([wq.Term("text", "alpha"),
+                                                wq.Term("text", "alpha", boost=3.0)]))
+    alone = scores(searcher, wq.Term("text", "alpha", boost=3.0))
+    assert scores(searcher, query) == pytest.approx(alone)
+
+
+def test_top_n_of_a_nested_or_is_the_head_of_the_full_ranking(searcher) -> None:  # noqa: ANN001
+    def word(text: str) -> wq.Or:  # a word in several forms, as querybuild makes it
+        return wq.Or([wq.Term("text", text)] * 4)
+
+    query = wq.Or([word("omega"), word("common")])
+    full = [doc for doc, _ in sorted(scores(searcher, query).items(), key=lambda i: -i[1])]
+    assert full[:3] == ["late", "both5", "both4"]
+    assert "late" not in scores(searcher, query, limit=3)  # the bug being worked around
+    assert list(scores(searcher, ranking.reliable(query), limit=3)) == full[:3]
+
+
+def test_reliable_keeps_boosts_scale_and_other_nodes() -> None:
+    query = wq.AndNot(wq.Or([wq.Term("text", "a", boost=2.0), wq.Phrase("text", ["b", "c"])],
+                            scale=0.5, boost=3.0), wq.Term("text", "d"))
+    fixed = ranking.reliable(query)
+    assert isinstance(fixed, wq.AndNot)
+    assert isinstance(fixed.a, ranking.UnionOr)
+    assert (fixed.a.boost, fixed.a.scale) == (3.0, 0.5)
+    assert fixed.a.subqueries[0] == wq.Term("text", "a", boost=2.0)
+    assert fixed.b == wq.Term("text", "d")
+
+
+def test_a_word_in_almost_every_document_weighs_almost_nothing(searcher) -> None:  # noqa: ANN001
+    weighting = ranking.weighting()
+    documents = searcher.doc_count_all()
+    common = weighting.idf(searcher, "text", "common")
+    rare = weighting.idf(searcher, "text", "alpha")
+    assert rare == pytest.approx(math.log(1 + (documents - 2 + 0.5) / 2.5))
+    assert common < rare / 4
