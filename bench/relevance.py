@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, Python puts bench/ first on the path, where bench/http.py hides the
-# standard library's http: put the repository root there instead.
+# Run as a script, Python puts bench/ first on the path: put the repository root there
+# instead, so that the project's packages import from this checkout.
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
     sys.path[0] = str(ROOT)
 elif str(ROOT) not in sys.path:

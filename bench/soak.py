@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ holds a script named http.py: keep it from shadowing the standard library's http
+# run as a script: import the project from the repository root, not from bench/
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 ROOT = HERE.parent

@@ -31,8 +31,8 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.matching import DisjunctionMaxMatcher, NullMatcher
 
-K1 = 1.2
-B = 0.75
+K1 = 1.0
+B = 0.9
 TITLE_B = 0.75
 
 

@@ -11,7 +11,7 @@ from whoosh import fields, formats
 from .analysis import fold, index_terms
 from .records import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class AnalyzedText(fields.TEXT):

@@ -6,7 +6,7 @@ Starts ``kiosque serve`` on loopback (waitress, ``--threads``), then runs wrk
 ``/api/health`` (a one-line JSON answer of the same Flask + waitress stack:
 the ceiling), in the same run. Prints requests/s, latency p50/p99 and errors.
 
-    python -m bench.http --index-dir bench/out/idx-kiosque-corpus-2000 --seconds 10
+    python -m bench.http_load --index-dir bench/out/idx-kiosque-corpus-2000 --seconds 10
 """
 
 from __future__ import annotations
