@@ -120,15 +120,26 @@ def _write_all(
 def _add_new(
     writer: Any, reader: Reader, paths: list[Input], report: BuildReport, progress: Progress | None
 ) -> None:
-    seen = _Seen()
-    grouper = StoryGrouper()
-    for item in reader.prepared(paths):
+    _feed(writer, reader.prepared(paths), _Seen(), StoryGrouper(), report, progress, update=False)
+
+
+def _feed(
+    writer: Any,
+    items: Iterable[Prepared | Rejected],
+    seen: _Seen,
+    grouper: StoryGrouper,
+    report: BuildReport,
+    progress: Progress | None,
+    update: bool,
+) -> None:
+    """Write every prepared article that is neither rejected nor a duplicate."""
+    for item in items:
         if _record(item, report):
             continue
         if seen.is_duplicate(item.article):
             report.duplicates += 1
             continue
-        _write(writer, item, grouper, report, update=False)
+        _write(writer, item, grouper, report, update=update)
         if progress:
             progress(1)
 
@@ -178,17 +189,9 @@ def _update_all(
     writer = index.writer(limitmb=WRITER_LIMIT_MB, timeout=5.0, codec=whoosh_patches.codec())
     try:
         with index.searcher() as searcher:
-            seen = _Seen(searcher)
+            items = reader.prepared(inputs)
             grouper = _IndexGrouper(searcher)
-            for item in reader.prepared(inputs):
-                if _record(item, report):
-                    continue
-                if seen.is_duplicate(item.article):
-                    report.duplicates += 1
-                    continue
-                _write(writer, item, grouper, report, update=True)
-                if progress:
-                    progress(1)
+            _feed(writer, items, _Seen(searcher), grouper, report, progress, update=True)
         writer.commit()
     except BaseException:
         writer.cancel()
