@@ -51,12 +51,14 @@ __all__ = [
     "analyze",
     "exact_form",
     "fold",
+    "grouped_numbers",
     "index_terms",
     "is_latin",
     "is_query_stopword",
     "is_stopword",
     "keeps_accents",
     "lower_form",
+    "pieces",
     "query_languages",
     "script_of",
     "stem",
@@ -88,6 +90,7 @@ _TOKEN_RE = re.compile(
     rf"(?:(?P<acronym>(?<![\w.])[^\W\d_](?:\.[^\W\d_])+\.?(?!\w))"
     rf"|(?P<words>{_APOSTROPHE_WORD}(?:[{_HYPHENS}]{_APOSTROPHE_WORD})*))"
 )
+_PIECE_RE = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_RE.pattern))  # findall: strings
 _HYPHEN_RE = re.compile(f"[{_HYPHENS}]")
 _SPACES = " \u00a0\u202f\u2009"
 _NUMBER_RE = re.compile(
@@ -128,6 +131,20 @@ def tokenize(text: str) -> Iterator[Token]:
             if word.isascii() or fold(word):  # a lone tatweel folds to nothing
                 yield Token(word, start, end, pos)
                 pos += 1
+
+
+def pieces(text: str) -> list[str]:
+    """The stretches of text the tokenizer cuts words from (``l'armée``, ``porte-parole``,
+    ``O.N.U.``), each of which gives the same tokens analyzed alone as inside the text."""
+    return _PIECE_RE.findall(text)
+
+
+def grouped_numbers(text: str) -> Iterator[tuple[str, int, int]]:
+    """Numbers and times that may span several words (``1 000``, ``12 h 30``):
+    (normalized text, start, end)."""
+    for regex, normalize in ((_NUMBER_RE, _number_text), (_TIME_RE, _time_text)):
+        for match in regex.finditer(text):
+            yield normalize(match), match.start(), match.end()
 
 
 def analyze(text: str) -> list[Token]:
@@ -184,11 +201,10 @@ def _number_aliases(text: str, words: list[Token]) -> list[Token]:
     """Numbers and times written over several words, as one normalized word."""
     starts = {token.start: token for token in words}
     aliases = []
-    for regex, normalize in ((_NUMBER_RE, _number_text), (_TIME_RE, _time_text)):
-        for match in regex.finditer(text):
-            first = starts.get(match.start())
-            if first is not None and first.end < match.end():
-                aliases.append(Token(normalize(match), match.start(), match.end(), first.pos, True))
+    for normalized, start, end in grouped_numbers(text):
+        first = starts.get(start)
+        if first is not None and first.end < end:
+            aliases.append(Token(normalized, start, end, first.pos, True))
     return aliases
 
 

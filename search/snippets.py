@@ -11,15 +11,18 @@ length past which matches go unseen. Everything that is not a ``<mark>`` is HTML
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 from html import escape
 
-from .analysis import Token, analyze, fold, token_forms
+from .analysis import Token, analyze, fold, grouped_numbers, pieces, token_forms
 from .querybuild import MatchPlan
 
 SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 EARLY_CHARS = 700
+CONTEXT_CHARS = 60  # analyzed around a candidate word: room for a phrase of ~8 words
 ELLIPSIS = "…"
 
 _SPACES = re.compile(r"\s{2,}")
@@ -27,7 +30,23 @@ Span = tuple[int, int, str]  # start, end, matched key (for distinct-term counti
 
 
 def find_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
-    """Character spans of the text that the query matches, in order, not overlapping."""
+    """Character spans of the text that the query matches, in order, not overlapping.
+
+    Only the neighbourhoods of words that can match are analyzed: a cheap pass
+    over the text's pieces finds them (each distinct piece analyzed once), so
+    the cost of a long article is a regex scan, not a full analysis.
+    """
+    if plan.is_empty():
+        return []
+    found: list[Span] = []
+    for start, end in _candidate_regions(text, lang, plan):
+        found.extend((s + start, e + start, key)
+                     for s, e, key in matches_in(text[start:end], lang, plan))
+    return found
+
+
+def matches_in(text: str, lang: str, plan: MatchPlan) -> list[Span]:
+    """:func:`find_matches` by analyzing the whole text (the reference it must agree with)."""
     if plan.is_empty():
         return []
     analyzed = analyze(text)
@@ -48,6 +67,50 @@ def find_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
             result.append((alias.start, alias.end, forms[0]))
     result.sort()
     return result
+
+
+def _candidate_regions(text: str, lang: str, plan: MatchPlan) -> list[tuple[int, int]]:
+    """Stretches of text, cut at spaces, around every piece that could match the plan."""
+    wanted = plan.forms.union(*plan.phrases)
+    spots = [(at, at + len(piece)) for piece in set(pieces(text))
+             if not wanted.isdisjoint(_piece_forms(piece, lang))
+             for at in _occurrences(text, piece)]
+    if any(char.isdigit() for form in plan.forms for char in form):
+        spots.extend((start, end) for normalized, start, end in grouped_numbers(text)
+                     if plan.forms.intersection(token_forms(normalized, lang)))
+    return _regions(text, sorted(spots))
+
+
+@lru_cache(maxsize=100_000)
+def _piece_forms(piece: str, lang: str) -> frozenset[str]:
+    """Every form of every token of a piece, and their folded words (for phrases)."""
+    forms: set[str] = set()
+    for token in analyze(piece):
+        forms.add(fold(token.text))
+        forms.update(token_forms(token.text, lang))
+    return frozenset(forms)
+
+
+def _occurrences(text: str, piece: str) -> Iterator[int]:
+    at = text.find(piece)
+    while at >= 0:
+        yield at
+        at = text.find(piece, at + len(piece))
+
+
+def _regions(text: str, spots: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each spot widened by CONTEXT_CHARS to the nearest spaces; overlapping ones merged."""
+    regions: list[tuple[int, int]] = []
+    for start, end in spots:
+        low = start - CONTEXT_CHARS
+        low = 0 if low <= 0 else text.rfind(" ", 0, low) + 1
+        high = text.find(" ", end + CONTEXT_CHARS)
+        high = len(text) if high < 0 else high
+        if regions and low <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(high, regions[-1][1]))
+        else:
+            regions.append((low, high))
+    return regions
 
 
 def _phrase_spans(tokens: list[Token],

@@ -60,15 +60,51 @@ def correction(searcher: Searcher, word: str) -> str | None:
     # mistype them), which keeps the scan of the vocabulary to a few hundred words
     for distance in range(1, 2 if len(folded) < 6 else 3):
         for fieldname in TEXT_FIELDS:
-            for term in searcher.reader().terms_within(fieldname, folded, distance, prefix=2):
-                if is_plain_term(term) and term != folded:
-                    candidates[term] = frequency(searcher, term)
+            for term in close_terms(searcher, fieldname, folded, distance):
+                candidates[term] = frequency(searcher, term)
         if candidates:
             break
     if not candidates:
         return None
     best = max(candidates, key=lambda term: (candidates[term], term))
     return display_form(searcher, best, word)
+
+
+def close_terms(searcher: Searcher, fieldname: str, word: str, distance: int) -> list[str]:
+    """Folded terms of a field within ``distance`` edits of ``word`` (a transposition is one),
+    sharing its first two letters.
+
+    Whoosh's ``terms_within`` computes a full Damerau-Levenshtein matrix for
+    every term of the prefix (about 0.4 ms each); terms of another length, or
+    that are not folded forms, are skipped here before any distance is
+    computed, and the distance stops as soon as it exceeds the limit.
+    """
+    found = []
+    for term in searcher.reader().expand_prefix(fieldname, word[:2]):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        if (abs(len(text) - len(word)) <= distance and text != word and is_plain_term(text)
+                and within_distance(word, text, distance)):
+            found.append(text)
+    return found
+
+
+def within_distance(first: str, second: str, limit: int) -> bool:
+    """True when the optimal string alignment distance of two words is at most ``limit``."""
+    if abs(len(first) - len(second)) > limit:
+        return False
+    before: list[int] = []
+    previous = list(range(len(second) + 1))
+    for i, char in enumerate(first, 1):
+        current = [i] + [0] * len(second)
+        for j, other in enumerate(second, 1):
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == second[j - 2] and first[i - 2] == other:
+                best = min(best, before[j - 2] + 1)
+            current[j] = best
+        if min(current) > limit:
+            return False
+        before, previous = previous, current
+    return previous[-1] <= limit
 
 
 def _unknown(searcher: Searcher, word: str) -> bool:

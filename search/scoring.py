@@ -1,0 +1,209 @@
+"""Every match of a query with its score, a postings list at a time (numpy).
+
+Whoosh scores document by document through a tree of matchers: a few
+Python calls per document and per tree node. A Kiosque query is mostly a
+sum of BM25F term scores (each word is an ``Or`` of a dozen terms: forms x
+fields x languages), which can be computed a whole postings list at a time
+instead. :func:`score_all` does that for ``Term``, ``Or`` (no coordination),
+``And``, ``AndMaybe``, ``AndNot`` and :class:`search.ranking.BestOf`, and
+lets Whoosh score anything else (phrases, ``Every``, ...), so its scores are
+Whoosh's: same BM25F scorer values, same field lengths, same order
+(score, then document number); tests/test_scoring.py compares them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec import whoosh3
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import BM25FScorer
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from .ranking import BestOf, UnionOr
+
+# Field lengths by length byte; 0 (no length stored) reads as 1, as Whoosh's scorer asks.
+_LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)], dtype=float)
+_LENGTH_CACHE_SIZE = 64
+_length_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_length_lock = threading.Lock()
+
+Array = np.ndarray
+Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
+
+
+def score_all(searcher: Searcher, query: wq.Query) -> list[tuple[float, int]]:
+    """Every document the query matches as (score, docnum), best first, ties by docnum."""
+    scores, matched = _Evaluation(searcher).evaluate(query)
+    docnums = np.flatnonzero(matched)
+    order = np.lexsort((docnums, -scores[docnums]))
+    chosen = docnums[order]
+    return list(zip(scores[chosen].tolist(), chosen.tolist(), strict=True))
+
+
+class _Evaluation:
+    """One query over one searcher: each node becomes (scores, matched) arrays."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+
+    def empty(self) -> Scored:
+        return np.zeros(self.size), np.zeros(self.size, dtype=bool)
+
+    def evaluate(self, query: wq.Query) -> Scored:
+        if isinstance(query, wq.Term):
+            return self.term(query)
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return self.empty()
+        if isinstance(query, wq.CompoundQuery) and len(query.subqueries) == 1:
+            return self.evaluate(query.subqueries[0])  # Whoosh ignores the wrapper too
+        if isinstance(query, UnionOr) and not query.scale and not query.minmatch:
+            return self.union([self.evaluate(sub) for sub in query.subqueries])
+        if isinstance(query, BestOf):
+            return self.best([self.evaluate(sub) for sub in query.subqueries])
+        if type(query) is wq.And:
+            return self.intersection([self.evaluate(sub) for sub in query.subqueries])
+        if type(query) is wq.AndMaybe:
+            (required, found), (optional, _) = self.evaluate(query.a), self.evaluate(query.b)
+            return required + np.where(found, optional, 0.0), found
+        if type(query) is wq.AndNot:
+            scores, found = self.evaluate(query.a)
+            return scores, found & ~self.evaluate(query.b)[1]
+        return self.by_whoosh(query)
+
+    def union(self, parts: list[Scored]) -> Scored:
+        scores, matched = self.empty()
+        for part_scores, part_matched in parts:
+            scores += part_scores
+            matched |= part_matched
+        return scores, matched
+
+    def best(self, parts: list[Scored]) -> Scored:
+        scores, matched = self.empty()
+        for part_scores, part_matched in parts:
+            scores = np.where(part_matched & (~matched | (part_scores > scores)),
+                              part_scores, scores)
+            matched |= part_matched
+        return scores, matched
+
+    def intersection(self, parts: list[Scored]) -> Scored:
+        scores, matched = parts[0][0].copy(), parts[0][1].copy()
+        for part_scores, part_matched in parts[1:]:
+            scores += part_scores
+            matched &= part_matched
+        return scores, matched
+
+    def by_whoosh(self, query: wq.Query) -> Scored:
+        scores, matched = self.empty()
+        for score, docnum in self.searcher.search(query, limit=None).top_n:
+            scores[docnum] = score
+            matched[docnum] = True
+        return scores, matched
+
+    def term(self, query: wq.Term) -> Scored:
+        scores, matched = self.empty()
+        field = self.searcher.schema[query.fieldname] if query.fieldname in self.searcher.schema \
+            else None
+        if field is None:
+            return scores, matched
+        try:
+            text = field.to_bytes(query.text)
+        except ValueError:
+            return scores, matched
+        if (query.fieldname, text) not in self.searcher.reader():
+            return scores, matched
+        for leaf, offset in self.searcher.leaf_searchers():
+            if (query.fieldname, text) not in leaf.reader():
+                continue
+            scorer = self.searcher.weighting.scorer(leaf, query.fieldname, text)
+            if not isinstance(scorer, BM25FScorer) or not field.scorable:
+                return self.by_whoosh(query)
+            docnums, weights = _postings(leaf.reader(), query.fieldname, text)
+            lengths = _field_lengths(leaf.reader(), query.fieldname)[docnums]
+            scores[docnums + offset] = _bm25(scorer, weights, lengths) * query.boost
+            matched[docnums + offset] = True
+        return scores, matched
+
+
+def _bm25(scorer: BM25FScorer, tf: Array, lengths: Array) -> Array:
+    """whoosh.scoring.bm25, term for term (same operations, same order: same floats)."""
+    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+
+
+def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
+    """Document numbers and weights of a term in one segment, deleted documents left out."""
+    matcher = reader.postings(fieldname, text)
+    deleted = None
+    if isinstance(matcher, FilterMatcher):
+        matcher, deleted = matcher.child, reader.deleted_docs_set
+    if isinstance(matcher, whoosh3.W3LeafMatcher):
+        docnums, weights = _block_arrays(matcher)
+    else:
+        ids, found = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            found.append(matcher.weight())
+            matcher.next()
+        docnums, weights = np.array(ids, dtype=np.int64), np.array(found, dtype=float)
+    if deleted:
+        keep = ~np.isin(docnums, np.fromiter(deleted, dtype=np.int64))
+        docnums, weights = docnums[keep], weights[keep]
+    return docnums, weights
+
+
+def _block_arrays(matcher: Any) -> tuple[Array, Array]:
+    """Whole blocks of a W3 postings list at once (its own block reading, without the
+    per-posting calls)."""
+    ids: list[Any] = []
+    weights: list[Any] = []
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids.append(np.asarray(matcher._ids, dtype=np.int64))
+        weights.append(np.asarray(matcher._weights, dtype=float))
+        matcher._next_block()
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _field_lengths(reader: Any, fieldname: str) -> Array:
+    """A segment's field lengths as Whoosh's scorer reads them (segments never change once
+    written, so they are cached by segment and shared by every searcher)."""
+    key = (reader.segment().segment_id(), fieldname)
+    with _length_lock:
+        found = _length_cache.get(key)
+        if found is not None:
+            _length_cache.move_to_end(key)
+            return found
+    lengths = _LENGTHS[_length_bytes(reader, fieldname)]
+    with _length_lock:
+        _length_cache[key] = lengths
+        if len(_length_cache) > _LENGTH_CACHE_SIZE:
+            _length_cache.popitem(last=False)
+    return lengths
+
+
+def _length_bytes(reader: Any, fieldname: str) -> Array:
+    """The length byte of every document of a segment (0 where none is stored)."""
+    size = reader.doc_count_all()
+    perdoc = reader._perdoc
+    name = whoosh3._lenfield(fieldname)
+    if not perdoc.has_column(name):
+        return np.zeros(size, dtype=np.uint8)
+    column = perdoc.column_reader(name, whoosh3.LENGTHS_COLUMN)
+    if getattr(column, "_typecode", None) == "B":  # one byte a document: read them at once
+        raw = column._dbfile.get(column._basepos, column._count)
+        found = np.frombuffer(raw, dtype=np.uint8)
+    else:
+        found = np.array(column.load(), dtype=np.uint8)
+    padded = np.zeros(size, dtype=np.uint8)
+    padded[: min(size, len(found))] = found[:size]
+    return padded

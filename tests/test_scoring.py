@@ -1,0 +1,64 @@
+"""search/scoring.py scores every match as Whoosh's own matchers do, on a real index.
+
+The index has several segments and deleted documents, like one that
+``kiosque index add`` and ``delete`` have worked on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import add_documents, build_index, delete_documents
+from search import SearchEngine
+from search.querybuild import build_query
+from search.querylang import parse_query
+from search.scoring import score_all
+from tests.conftest import load_articles
+
+QUERIES = [
+    "élections", "elections présidentielles", "the president said", "Obama",
+    '"premier ministre"', "« Barack Obama »", "paris OR londres", "paris OU londres",
+    "football -coupe", "+france +gouvernement", "france AND gouvernement", "NOT guerre",
+    "title:paris", "titre:élection", "gouvern*", "électon~", "porte-parole", "1 000",
+    "e-mail", "Qu'a dit le président de la République sur l'économie ?", "a", "zzzzzz",
+]
+
+
+@pytest.fixture(scope="module")
+def worked_on_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    articles = load_articles()
+    index_dir = tmp_path_factory.mktemp("scoring-index")
+    build_index(articles[: len(articles) // 2], index_dir, workers=1)
+    add_documents(articles[len(articles) // 2 :], index_dir)
+    delete_documents([article.id for article in articles[::7]], index_dir)
+    return index_dir
+
+
+def test_the_index_has_segments_and_deletions(worked_on_index: Path) -> None:
+    searcher = SearchEngine(worked_on_index).searcher()
+    assert len(searcher.leaf_searchers()) > 1
+    assert searcher.doc_count() < searcher.doc_count_all()
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_scores_and_order_are_whooshs(worked_on_index: Path, text: str) -> None:
+    searcher = SearchEngine(worked_on_index).searcher()
+    built = build_query(parse_query(text), searcher.reader())
+    if built.query is None:
+        pytest.skip("nothing searchable")
+    expected = searcher.search(built.query, limit=None).top_n
+    found = score_all(searcher, built.query)
+    assert [docnum for _, docnum in found] == [docnum for _, docnum in expected]
+    assert [score for score, _ in found] == pytest.approx([score for score, _ in expected])
+    assert not any(searcher.reader().is_deleted(docnum) for _, docnum in found)
+
+
+def test_most_queries_match_something(worked_on_index: Path) -> None:
+    """The comparison above means something only if the queries find documents."""
+    searcher = SearchEngine(worked_on_index).searcher()
+    matched = [text for text in QUERIES
+               if (built := build_query(parse_query(text), searcher.reader())).query is not None
+               and score_all(searcher, built.query)]
+    assert len(matched) >= len(QUERIES) * 2 // 3

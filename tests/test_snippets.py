@@ -1,0 +1,46 @@
+"""search/snippets.py: finding matches near candidate words only agrees with analyzing it all."""
+
+from __future__ import annotations
+
+import pytest
+
+from search import SearchEngine
+from search.querybuild import build_query
+from search.querylang import parse_query
+from search.snippets import find_matches, matches_in
+
+QUERIES = [
+    "élections", "election", "président", '"premier ministre"', "« conseil d'état »",
+    "1 000", "12 h 30", "porte-parole", "e-mail", "O.N.U.", "aujourd'hui", "l'université",
+    "universite", "gouvern*", "Obama", "the president", "2016", "france -paris",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_matches_near_candidates_are_all_matches(engine: SearchEngine, text: str) -> None:
+    searcher = engine.searcher()
+    plan = build_query(parse_query(text), searcher.reader()).plan
+    for docnum in range(searcher.doc_count_all()):
+        fields = searcher.stored_fields(docnum)
+        for field in ("title", "body"):
+            stored = fields.get(field, "")
+            assert find_matches(stored, fields["lang"], plan) == matches_in(
+                stored, fields["lang"], plan), (text, fields["id"], field)
+
+
+def test_the_comparison_sees_matches(engine: SearchEngine) -> None:
+    searcher = engine.searcher()
+    plan = build_query(parse_query('"premier ministre" élections'), searcher.reader()).plan
+    found = [find_matches(searcher.stored_fields(d).get("body", ""), "fr", plan)
+             for d in range(searcher.doc_count_all())]
+    assert sum(1 for spans in found if spans) >= 3
+
+
+def test_a_match_past_the_context_of_another_is_found() -> None:
+    from search.analysis import token_forms
+    from search.querybuild import MatchPlan
+
+    text = "élection " + "mot " * 400 + "élections et encore"
+    plan = MatchPlan(forms=set(token_forms("élections", "fr")))
+    spans = find_matches(text, "fr", plan)
+    assert [text[start:end] for start, end, _ in spans] == ["élection", "élections"]
