@@ -46,6 +46,7 @@ COORDINATION = 0.0
 MAX_EXPANSIONS = 48
 MAX_SCANNED_TERMS = 20_000
 MAX_RESPELLED = 16
+MAX_SEARCHED_CLAUSES = 64  # after stop words: a pasted paragraph keeps its first 64 words
 _DIGIT_GROUP = re.compile(r"\d{3}")
 _LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
 
@@ -74,7 +75,7 @@ def build_query(parsed: ParsedQuery, reader: IndexReader,
                 langs: tuple[str, ...] = STEMMED_LANGUAGES) -> BuiltQuery:
     """Turn parsed clauses into one Whoosh query; stop words are dropped when other words remain."""
     plan = MatchPlan()
-    clauses = _without_stopwords(_join_digit_groups(parsed.clauses), langs)
+    clauses = _without_stopwords(_join_digit_groups(parsed.clauses), langs)[:MAX_SEARCHED_CLAUSES]
     groups: dict[Occur, list[wq.Query]] = {occur: [] for occur in Occur}
     words: list[str] = []
     for clause in clauses:

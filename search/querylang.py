@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 MAX_QUERY_CHARS = 1000
-MAX_CLAUSES = 32
+MAX_CLAUSES = 200  # syntax only; search/querybuild.py bounds the words actually searched
 MAX_EXPANDED_CLAUSES = 8  # prefix and fuzzy clauses; later ones are searched as plain words
 MAX_FUZZY_CHARS = 32  # a longer word is not a typo: searched as written
 MAX_PHRASE_WORDS = 16  # a longer phrase is searched for its first 16 words

@@ -268,6 +268,14 @@ def test_did_you_mean_only_for_unknown_words(engine):
     assert engine.search("Kyrgyzstan").suggestion is None
 
 
+def test_a_long_pasted_text_searches_its_words_not_its_stop_words(engine):
+    """Stop words do not use up the query's clause budget: the last word still counts."""
+    stop_words = "le la les de des du un une et dans pour sur avec par " * 4
+    page = engine.search(stop_words + "Kyrgyzstan")
+    assert page.total > 0
+    assert "<mark>" in page.hits[0].title_html + page.hits[0].snippet_html
+
+
 def test_a_new_commit_is_visible_to_the_next_query(tmp_path, engine_articles):
     build_index([], tmp_path)
     engine = SearchEngine(tmp_path)
