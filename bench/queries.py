@@ -17,6 +17,7 @@ word queries and natural questions, French and English, one a line as
 
     python -m bench.queries --limit 2000           # builds the three indexes if missing
     python -m bench.queries --index-dir DIR        # an existing Kiosque index of the corpus
+    python -m bench.queries --corpus indexer/sample_corpus   # the bundled demo corpus
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpus import OUT_DIR, ROOT, base, read_corpus, write_corpus
+from bench.corpus import OUT_DIR, ROOT, base, corpus_files, read_corpus, write_corpus
 
 QUERIES_FILE = ROOT / "bench" / "queries.txt"
 SEED = 20240607
@@ -98,7 +99,7 @@ def kiosque_index(corpus: Path, given: Path | None) -> Path:
 
     target = OUT_DIR / f"idx-kiosque-{corpus.stem.split('.')[0]}"
     if not (target / "CURRENT").exists():
-        build_index([corpus], target)
+        build_index(corpus_files(corpus), target)
     return target
 
 
@@ -195,6 +196,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--make-queries", action="store_true", help="write bench/queries.txt")
     parser.add_argument("--limit", type=int, default=0, help="corpus size (0: the whole corpus)")
+    parser.add_argument("--corpus", type=Path,
+                        help="a folder of JSONL.gz articles instead of the news corpus "
+                             "(indexer/sample_corpus: the bundled demo corpus)")
     parser.add_argument("--index-dir", type=Path, help="an existing Kiosque index of the corpus")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold-queries", type=int, default=100, help="queries timed cold")
@@ -207,7 +211,7 @@ def main() -> None:
         return
     from bench.indexing import machine
 
-    corpus = write_corpus(args.limit)
+    corpus = args.corpus.resolve() if args.corpus else write_corpus(args.limit)
     queries = [q for _, _, q in load_queries()]
     print(f"machine: {machine()}\ncorpus: {corpus.name} ({len(read_corpus(corpus))} articles)")
     runners = {

@@ -58,6 +58,7 @@ __all__ = [
     "is_stopword",
     "keeps_accents",
     "lower_form",
+    "piece_matches",
     "pieces",
     "query_languages",
     "script_of",
@@ -137,6 +138,11 @@ def pieces(text: str) -> list[str]:
     """The stretches of text the tokenizer cuts words from (``l'armée``, ``porte-parole``,
     ``O.N.U.``), each of which gives the same tokens analyzed alone as inside the text."""
     return _PIECE_RE.findall(text)
+
+
+def piece_matches(text: str) -> Iterator[re.Match[str]]:
+    """:func:`pieces` with where each one is."""
+    return _PIECE_RE.finditer(text)
 
 
 def grouped_numbers(text: str) -> Iterator[tuple[str, int, int]]:

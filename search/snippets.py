@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from functools import lru_cache
 from html import escape
 
-from .analysis import Token, analyze, fold, grouped_numbers, pieces, token_forms
+from .analysis import (
+    Token,
+    analyze,
+    fold,
+    grouped_numbers,
+    piece_matches,
+    pieces,
+    token_forms,
+)
 from .querybuild import MatchPlan
 
 SNIPPET_CHARS = 240
@@ -38,6 +46,8 @@ def find_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     """
     if plan.is_empty():
         return []
+    if not plan.phrases and not _has_digits(plan):
+        return _word_matches(text, lang, plan)
     found: list[Span] = []
     for start, end in _candidate_regions(text, lang, plan):
         found.extend((s + start, e + start, key)
@@ -69,13 +79,61 @@ def matches_in(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     return result
 
 
+def _has_digits(plan: MatchPlan) -> bool:
+    """Whether a number could match across words (``1 000``): then context matters."""
+    return any(char.isdigit() for form in plan.forms for char in form)
+
+
+def _word_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
+    """Matches of single words: each piece's tokens are the same alone as in the text, so
+    the matches of each distinct piece are worked out once, from cached analyses."""
+    if all(plan.forms.isdisjoint(_piece_forms(piece, lang)) for piece in set(pieces(text))):
+        return []  # most texts a query is tried on: one regex pass and set lookups
+    found: list[Span] = []
+    known: dict[str, tuple[Span, ...]] = {}
+    for match in piece_matches(text):
+        piece = match.group()
+        spans = known.get(piece)
+        if spans is None:
+            spans = known[piece] = _piece_spans(piece, lang, plan)
+        if spans:
+            at = match.start()
+            found.extend((at + start, at + end, key) for start, end, key in spans)
+    found.sort()
+    return found
+
+
+def _piece_spans(piece: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
+    """The matches inside one piece, by the rules of :func:`matches_in`."""
+    words, aliases = _piece_tokens(piece, lang)
+    spans = [(start, end, forms[0]) for start, end, forms in words
+             if not plan.forms.isdisjoint(forms)]
+    for start, end, forms in aliases:
+        overlaps = any(s < end and start < e for s, e, _ in spans)
+        if not overlaps and not plan.forms.isdisjoint(forms):
+            spans.append((start, end, forms[0]))
+    return tuple(spans)
+
+
+_Forms = tuple[tuple[int, int, tuple[str, ...]], ...]
+
+
+@lru_cache(maxsize=100_000)
+def _piece_tokens(piece: str, lang: str) -> tuple[_Forms, _Forms]:
+    """A piece's words and aliases, each as (start, end, forms)."""
+    analyzed = analyze(piece)
+    words = tuple((t.start, t.end, token_forms(t.text, lang)) for t in analyzed if not t.alias)
+    aliases = tuple((t.start, t.end, token_forms(t.text, lang)) for t in analyzed if t.alias)
+    return words, aliases
+
+
 def _candidate_regions(text: str, lang: str, plan: MatchPlan) -> list[tuple[int, int]]:
     """Stretches of text, cut at spaces, around every piece that could match the plan."""
     wanted = plan.forms.union(*plan.phrases)
     spots = [(at, at + len(piece)) for piece in set(pieces(text))
              if not wanted.isdisjoint(_piece_forms(piece, lang))
              for at in _occurrences(text, piece)]
-    if any(char.isdigit() for form in plan.forms for char in form):
+    if _has_digits(plan):
         spots.extend((start, end) for normalized, start, end in grouped_numbers(text)
                      if plan.forms.intersection(token_forms(normalized, lang)))
     return _regions(text, sorted(spots))
