@@ -7,6 +7,7 @@ sent: client, method, path, status and duration.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -66,22 +67,42 @@ class _Logged:
             self.on_close()
 
 
-def ensure_log_handler() -> None:
-    """Print Kiosque's log lines (access log included) on stderr unless logging is configured."""
+def ensure_log_handler(with_pid: bool = False) -> None:
+    """Print Kiosque's log lines (access log included) on stderr unless logging is configured.
+
+    ``with_pid``: each line names its process, for several workers.
+    """
     logger = logging.getLogger("kiosque")
     if logger.handlers or logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    pid = " [%(process)d]" if with_pid else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s{pid} %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 
-def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080,
-                threads: int = 4) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server for ``app`` with the access log, not yet running (port 0: any free)."""
-    return create_server(AccessLog(app), host=host, port=port, threads=threads,
-                         ident="kiosque", clear_untrusted_proxy_headers=True)
+def preload() -> None:
+    """Load what the first search would (NLTK's stemmers: seconds) now, at start.
+
+    Before workers fork, so that they share it rather than each paying it on
+    its first request.
+    """
+    from search.analysis import STEMMED_LANGUAGES, stem
+
+    for lang in STEMMED_LANGUAGES:
+        stem(lang, "kiosque")
+
+
+def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4,
+                sockets: list[socket.socket] | None = None) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for ``app`` with the access log, not yet running (port 0: any free).
+
+    ``sockets``: serve these listening sockets (bound by the caller) instead of ``host:port``.
+    """
+    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    return create_server(AccessLog(app), threads=threads, ident="kiosque",
+                         clear_untrusted_proxy_headers=True, **where)
 
 
 def run(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
