@@ -289,14 +289,13 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int | No
     each process opens its own (``engine`` only proved the index opens).
     """
     from web import create_app
-    from web.serve import preload, run
+    from web.serve import run
     from web.workers import can_fork, run_workers
 
     workers = workers or default_workers()
     if workers > 1 and not can_fork():
         raise click.UsageError("--workers above 1 needs os.fork (POSIX); use --workers 1")
     click.echo(f"serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    preload()
     if workers == 1:
         engine = engine or SearchEngine(index_dir)
         run(create_app({"INDEX_DIR": str(index_dir), "ENGINE": engine}), host, port, threads)

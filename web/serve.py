@@ -106,8 +106,9 @@ def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads
 
 
 def run(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
-    """Serve ``app`` with waitress until interrupted."""
+    """Serve ``app`` with waitress until interrupted (the stemmers loaded first)."""
     ensure_log_handler()
+    preload()
     server = make_server(app, host, port, threads)
     logging.getLogger("kiosque").info("serving on http://%s:%s", host, server.effective_port)
     try:

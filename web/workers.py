@@ -29,7 +29,7 @@ from typing import NoReturn
 
 from waitress.adjustments import Adjustments
 
-from .serve import WSGIApp, ensure_log_handler, make_server
+from .serve import WSGIApp, ensure_log_handler, make_server, preload
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STOP_SECONDS = 10.0
@@ -58,10 +58,11 @@ def run_workers(make_app: Callable[[], WSGIApp], host: str, port: int, threads: 
                 workers: int) -> None:
     """Serve ``make_app()`` from ``workers`` processes sharing one socket until SIGTERM/SIGINT.
 
-    ``make_app`` is called in each worker, after the fork. Raises OSError when
-    the address cannot be bound.
+    ``make_app`` is called in each worker, after the fork; what ``preload``
+    loads is loaded before, once. Raises OSError when the address cannot be bound.
     """
     ensure_log_handler(with_pid=True)
+    preload()  # once, shared by the workers
     sock = bind(host, port)
     try:
         bound_host, bound_port = sock.getsockname()[:2]
