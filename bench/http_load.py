@@ -112,7 +112,8 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[str, float]:
-    """One wrk run: requests/s, p50 and p99 in ms, errors (non-2xx and socket errors), load."""
+    """One wrk run: requests/s, p50 and p99 in ms, errors (non-2xx, socket errors, timeouts
+    of ``--timeout``), and the load average just before."""
     load = os.getloadavg()[0]
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
                "--timeout", "10s", url]  # fmt: skip
@@ -122,13 +123,14 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[s
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "load": load}
     for pct in ("50", "99"):
         result[f"p{pct}"] = _ms(re.search(rf"\s{pct}(?:\.000)?%\s+(\S+)", out).group(1))
-    errors = 0
+    result["non2xx"] = result["socket"] = result["timeouts"] = 0
     if found := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        errors += int(found.group(1))
+        result["non2xx"] = int(found.group(1))
     socket_errors = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
     if found := re.search(socket_errors, out):
-        errors += sum(map(int, found.groups()))
-    result["errors"] = errors
+        *others, timeouts = map(int, found.groups())
+        result["socket"], result["timeouts"] = sum(others), timeouts
+    result["errors"] = result["non2xx"] + result["socket"] + result["timeouts"]
     return result
 
 
@@ -140,8 +142,10 @@ def tree_memory_mb(pid: int) -> float:
 
 
 def row(server: Server, level: int, name: str, r: dict[str, float], ratio: str) -> str:
+    errors = f"{r['errors']}" if not r["errors"] else (
+        f"{r['errors']} ({r['non2xx']} non-2xx, {r['socket']} socket, {r['timeouts']} timeouts)")
     return (f"| {server.workers} | {level} | {name} | {r['rps']:.1f} | {r['p50']:.1f} "
-            f"| {r['p99']:.1f} | {r['errors']} | {ratio} | {r['load']:.1f} |")  # fmt: skip
+            f"| {r['p99']:.1f} | {errors} | {ratio} | {r['load']:.1f} |")  # fmt: skip
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ sent: client, method, path, status and duration.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -13,9 +14,19 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from waitress import create_server
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.task import ErrorTask
 
 ACCESS_LOGGER = "kiosque.access"
+# The codes web.errors gives the same statuses, for the requests waitress refuses itself.
+WAITRESS_ERROR_CODES = {
+    400: "bad_request",
+    413: "payload_too_large",
+    431: "headers_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -67,6 +78,33 @@ class _Logged:
             self.on_close()
 
 
+class JsonErrorTask(ErrorTask):
+    """Waitress's own refusals (malformed request, headers too large...) in the API's shape.
+
+    Waitress answers them before any app runs, in plain text; it has no
+    option for this, so the task class of its channel is replaced
+    (``HTTPChannel.error_task_class``, ``BaseWSGIServer.channel_class``).
+    """
+
+    def execute(self) -> None:
+        error = self.request.error
+        code = WAITRESS_ERROR_CODES.get(error.code, "bad_request")
+        body = json.dumps({"error": {"code": code, "message": f"{error.reason}: {error.body}"}})
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([("Content-Type", "application/json"),
+                                      ("X-Content-Type-Options", "nosniff")])  # fmt: skip
+        self.set_close_on_finish()
+        data = body.encode("utf-8")
+        self.content_length = len(data)
+        self.write(data)
+
+
+class JsonErrorChannel(HTTPChannel):
+    """A waitress connection whose refusals are JSON (see JsonErrorTask)."""
+
+    error_task_class = JsonErrorTask
+
+
 def ensure_log_handler(with_pid: bool = False) -> None:
     """Print Kiosque's log lines (access log included) on stderr unless logging is configured.
 
@@ -101,8 +139,13 @@ def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads
     ``sockets``: serve these listening sockets (bound by the caller) instead of ``host:port``.
     """
     where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return create_server(AccessLog(app), threads=threads, ident="kiosque",
-                         clear_untrusted_proxy_headers=True, **where)
+    server = create_server(AccessLog(app), threads=threads, ident="kiosque",
+                           clear_untrusted_proxy_headers=True, **where)
+    listeners = server.map.values() if isinstance(server, MultiSocketServer) else [server]
+    for listener in listeners:
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = JsonErrorChannel  # before run(): no connection yet
+    return server
 
 
 def run(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
