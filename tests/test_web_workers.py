@@ -211,3 +211,31 @@ def test_workers_stop_when_the_parent_is_killed(index_dir: Path, tmp_path: Path)
         for pid in pids:
             if not gone(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+CRASHING = """
+import logging, os, sys
+from web.workers import Supervisor
+logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+Supervisor(lambda: os._exit(3), workers=1).run()
+"""
+
+
+def test_a_worker_that_keeps_dying_is_restarted_ever_more_slowly(tmp_path: Path) -> None:
+    """Fault injected: a worker that exits at once, every time; SIGTERM still stops the parent."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    lines: list[str] = []
+    with subprocess.Popen([sys.executable, "-c", CRASHING], cwd=ROOT, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        try:
+            assert process.stdout is not None
+            deadline = time.monotonic() + START_SECONDS
+            while len(lines) < 6 and time.monotonic() < deadline:
+                lines.append(process.stdout.readline())
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    restarts = [line for line in lines if "exited with status 3; starting another" in line]
+    assert [line.rsplit(" in ", 1)[1].strip() for line in restarts[:2]] == ["0.5 s", "1.0 s"]

@@ -69,7 +69,8 @@ def run_workers(make_app: Callable[[], WSGIApp], host: str, port: int, threads: 
         logging.getLogger("kiosque").info(
             "serving on http://%s:%s with %d workers", bound_host, bound_port, workers
         )
-        Supervisor(lambda: serve_worker(sock, make_app, threads), workers).run()
+        parent = os.getpid()
+        Supervisor(lambda: serve_worker(sock, make_app, threads, parent), workers).run()
     finally:
         sock.close()
 
@@ -120,10 +121,15 @@ class Supervisor:
         log.info("worker %d started", pid)
 
     def _become_worker(self) -> NoReturn:
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, _exit_worker)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        self.target()
+        """In the child: never return into the parent's loop, even on an early SIGTERM."""
+        try:
+            self.children.clear()
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, _exit_worker)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # may raise SystemExit
+            self.target()
+        finally:
+            os._exit(0)
 
     def _reap(self) -> None:
         while self.children:
@@ -187,14 +193,15 @@ def describe_exit(status: int) -> str:
 # -- a worker --------------------------------------------------------------------------------
 
 
-def serve_worker(sock: socket.socket, make_app: Callable[[], WSGIApp], threads: int) -> NoReturn:
-    """In a forked child: serve ``make_app()`` on ``sock`` until SIGTERM/SIGINT or the parent dies.
+def serve_worker(sock: socket.socket, make_app: Callable[[], WSGIApp], threads: int,
+                 parent: int) -> NoReturn:  # fmt: skip
+    """In a forked child: serve ``make_app()`` on ``sock`` until SIGTERM/SIGINT or ``parent`` dies.
 
     Never returns: exits with status 0 when stopped, 1 when the app failed.
     """
     status = 1
     try:
-        die_with_parent(os.getppid())
+        die_with_parent(parent)
         server = make_server(make_app(), threads=threads, sockets=[sock])
         try:
             server.run()  # returns after SystemExit/KeyboardInterrupt, its threads stopped
