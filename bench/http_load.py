@@ -1,12 +1,19 @@
-"""HTTP load: ``GET /api/search`` under 8, 32 and 64 connections, beside a trivial endpoint.
+"""HTTP load: ``GET /api/search`` at 8, 32 and 64 connections, beside a trivial endpoint.
 
-Starts ``kiosque serve`` on loopback (waitress, ``--threads``), then runs wrk
-(Debian: ``apt-get install -y wrk``) for ``--seconds`` per level against
-``/api/search?q=...`` (cycling through ``bench/queries.txt``) and against
-``/api/health`` (a one-line JSON answer of the same Flask + waitress stack:
-the ceiling), in the same run. Prints requests/s, latency p50/p99 and errors.
+Starts one ``kiosque serve`` on loopback per ``--workers`` value (1, 2...:
+server processes sharing the port; ``--threads`` each), all at once, warms
+each up, then for each connection level and each server in turn runs wrk
+(Debian: ``apt-get install -y wrk``) for ``--seconds`` against ``/api/health``
+(a one-line JSON answer of the same Flask + waitress stack: the ceiling) and
+against ``/api/search?q=...`` (cycling through ``bench/queries.txt``).
+Interleaving the servers level by level keeps the comparison fair on a
+shared machine. Prints requests/s, latency p50/p99, errors, the search /
+trivial ratio of the same server at the same level, and the 1-minute load
+average just before each wrk run; then each server's memory (PSS of the
+process tree).
 
     python -m bench.http_load --index-dir bench/out/idx-kiosque-corpus-2000 --seconds 10
+    python -m bench.http_load --index-dir /work/idx29k --workers 1,2,4 --seconds 30
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,12 +29,14 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus import ROOT
 from bench.queries import load_queries
 
 LEVELS = (8, 32, 64)
+START_SECONDS = 300
 
 
 def free_port() -> int:
@@ -35,20 +45,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, port: int, threads: int) -> subprocess.Popen:
+@dataclass
+class Server:
+    """One ``kiosque serve`` under test."""
+
+    workers: int
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(index_dir: Path, threads: int, workers: int) -> Server:
+    """``kiosque serve --workers N`` on a free port; returns once /api/health answers."""
+    port = free_port()
     command = [sys.executable, "-m", "web.cli", "serve", "--index-dir", str(index_dir),
-               "--port", str(port), "--threads", str(threads)]  # fmt: skip
-    server = subprocess.Popen(
+               "--port", str(port), "--threads", str(threads),
+               "--workers", str(workers)]  # fmt: skip
+    process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )  # fmt: skip
-    for _ in range(300):
+    server = Server(workers, port, process)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server ({workers} workers) exited: {process.returncode}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2).read()
+            urllib.request.urlopen(f"{server.url}/api/health", timeout=2).read()
             return server
         except OSError:
             time.sleep(0.2)
-    server.terminate()
+    server.stop()
     raise RuntimeError("the server did not start")
 
 
@@ -74,50 +112,80 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[str, float]:
+    """One wrk run: requests/s, p50 and p99 in ms, errors (non-2xx, socket errors, timeouts
+    of ``--timeout``), and the load average just before."""
+    load = os.getloadavg()[0]
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
                "--timeout", "10s", url]  # fmt: skip
     if script:
         command[1:1] = ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "load": load}
     for pct in ("50", "99"):
         result[f"p{pct}"] = _ms(re.search(rf"\s{pct}(?:\.000)?%\s+(\S+)", out).group(1))
-    errors = 0
+    result["non2xx"] = result["socket"] = result["timeouts"] = 0
     if found := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        errors += int(found.group(1))
+        result["non2xx"] = int(found.group(1))
     socket_errors = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
     if found := re.search(socket_errors, out):
-        errors += sum(map(int, found.groups()))
-    result["errors"] = errors
+        *others, timeouts = map(int, found.groups())
+        result["socket"], result["timeouts"] = sum(others), timeouts
+    result["errors"] = result["non2xx"] + result["socket"] + result["timeouts"]
     return result
+
+
+def tree_memory_mb(pid: int) -> float:
+    """PSS of a process and its children, in MB (needs psutil)."""
+    from bench.indexing import _tree_rss
+
+    return _tree_rss(pid) / 1e6
+
+
+def row(server: Server, level: int, name: str, r: dict[str, float], ratio: str) -> str:
+    errors = f"{r['errors']}" if not r["errors"] else (
+        f"{r['errors']} ({r['non2xx']} non-2xx, {r['socket']} socket, {r['timeouts']} timeouts)")
+    return (f"| {server.workers} | {level} | {name} | {r['rps']:.1f} | {r['p50']:.1f} "
+            f"| {r['p99']:.1f} | {errors} | {ratio} | {r['load']:.1f} |")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, required=True)
-    parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--seconds", type=int, default=30, help="per wrk run")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument("--workers", default="1,2", help="server processes, comma-separated")
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="connections")
+    parser.add_argument("--warmup", type=int, default=15, help="seconds of search per server")
     args = parser.parse_args()
     from bench.indexing import machine
 
-    port = free_port()
-    server = start_server(args.index_dir, port, args.threads)
+    workers = [int(n) for n in args.workers.split(",")]
+    levels = [int(n) for n in args.levels.split(",")]
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for _, _, q in load_queries()]
     script = lua_script(paths)
-    print(f"machine: {machine()}\nindex: {args.index_dir}, waitress threads {args.threads}")
-    print("| endpoint | connections | req/s | p50 ms | p99 ms | errors | search / trivial |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"machine: {machine()}\nindex: {args.index_dir}, waitress threads {args.threads}, "
+          f"{args.seconds} s per run, {len(paths)} queries", flush=True)  # fmt: skip
+    servers: list[Server] = []
     try:
-        for level in LEVELS:
-            trivial = wrk(f"http://127.0.0.1:{port}/api/health", level, args.seconds, None)
-            search = wrk(f"http://127.0.0.1:{port}/", level, args.seconds, script)
-            for name, r in (("/api/health", trivial), ("/api/search", search)):
-                ratio = f"{search['rps'] / trivial['rps']:.2f}" if name == "/api/search" else ""
-                print(f"| {name} | {level} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
-                      f"| {r['errors']} | {ratio} |", flush=True)  # fmt: skip
+        for count in workers:
+            servers.append(start_server(args.index_dir, args.threads, count))
+        for server in servers:
+            wrk(server.url + "/", max(levels), args.warmup, script)
+        print("| workers | connections | endpoint | req/s | p50 ms | p99 ms | errors "
+              "| search / trivial | load |\n|---|---|---|---|---|---|---|---|---|", flush=True)
+        for level in levels:
+            for server in servers:
+                trivial = wrk(server.url + "/api/health", level, args.seconds, None)
+                search = wrk(server.url + "/", level, args.seconds, script)
+                print(row(server, level, "/api/health", trivial, ""))
+                print(row(server, level, "/api/search", search,
+                          f"{search['rps'] / trivial['rps']:.3f}"), flush=True)  # fmt: skip
+        for server in servers:
+            print(f"memory, {server.workers} worker(s): "
+                  f"{tree_memory_mb(server.process.pid):.0f} MB PSS", flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.stop()
         script.unlink()
 
 

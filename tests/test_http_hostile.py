@@ -317,15 +317,17 @@ def test_oversized_bodies_over_waitress(live_server: str) -> None:
 
 
 def test_malformed_requests_over_waitress_are_4xx(live_server: str) -> None:
-    """Requests waitress refuses itself get its plain-text 4xx: never a 5xx, never the app."""
+    """Requests waitress refuses itself (before the app) get a 4xx in the one error shape."""
     cases = [
-        ("POST", "/api/articles", b"{}", {**AUTH, "Content-Length": "abc"}),
-        ("GET", "/api/health", None, {"X-Padding": "a" * 300_000}),
-        ("GET", "/api/search?q=" + "a" * 300_000, None, {}),
+        ("POST", "/api/articles", b"{}", {**AUTH, "Content-Length": "abc"}, "bad_request"),
+        ("GET", "/api/health", None, {"X-Padding": "a" * 300_000}, "headers_too_large"),
+        ("GET", "/api/search?q=" + "a" * 300_000, None, {}, "headers_too_large"),
     ]
-    for method, path, body, headers in cases:
-        status, _, _ = raw_request(live_server, method, path, body, headers)
+    for method, path, body, headers, code in cases:
+        status, kind, data = raw_request(live_server, method, path, body, headers)
         assert 400 <= status < 500, (method, path[:40], status)
+        assert kind == "application/json", (method, path[:40], kind)
+        assert_error(json.loads(data), code)
     status, kind, data = raw_request(live_server, "GET", "/api/articles/../../etc/passwd")
     assert status == 404 and kind == "application/json"
     status, kind, data = raw_request(live_server, "GET", "/api/search?q=" + "a" * 5000)

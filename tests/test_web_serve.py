@@ -67,7 +67,8 @@ def test_access_log(live_server: str, caplog: pytest.LogCaptureFixture) -> None:
     assert '"GET /api/health?probe=1" 200 ' in caplog.text
 
 
-def wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 20) -> None:
+def wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 120) -> None:
+    """Until ``url`` answers 200: a new process loads its stemmers first (seconds under load)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -232,44 +233,79 @@ def marked(fragment: str) -> str:
     )
 
 
+def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--host``, ``--port``, ``--threads`` and ``--workers``, shared by serve and demo."""
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True),
+        click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
+                     help="Threads of each server process."),
+        click.option("--workers", type=click.IntRange(1, 64), default=None,
+                     help="Server processes sharing the port (default: one per core; "
+                     "1: a single process)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def default_workers() -> int:
+    """One server process per core this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
+@server_options
 @index_dir_option
-def serve_command(host: str, port: int, threads: int, index_dir: Path) -> None:
+def serve_command(host: str, port: int, threads: int, workers: int | None,
+                  index_dir: Path) -> None:
     """Serve the search page and the JSON API with waitress."""
     with library_errors():
         engine = SearchEngine(index_dir)  # fail now, with the hint, not on the first request
-    serve(index_dir, host, port, threads, engine)
+    serve(index_dir, host, port, threads, workers, engine)
 
 
 @main.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
+@server_options
 @index_dir_option
-def demo_command(host: str, port: int, threads: int, index_dir: Path) -> None:
+def demo_command(host: str, port: int, threads: int, workers: int | None,
+                 index_dir: Path) -> None:
     """Index the bundled sample corpus if the index is empty, then serve it."""
     if current_generation(index_dir) is None:
         click.echo(f"indexing the sample corpus into {index_dir} (once)...", err=True)
         with library_errors(), progress_bar("indexing") as progress:
             report = build_index([SAMPLE_CORPUS_DIR], index_dir, progress=progress)
         summarize(report, "built")
-    serve(index_dir, host, port, threads)
+    serve(index_dir, host, port, threads, workers)
 
 
-def serve(
-    index_dir: Path, host: str, port: int, threads: int, engine: SearchEngine | None = None
-) -> None:
-    """Run the web app under waitress until interrupted, sharing one engine between threads."""
+def serve(index_dir: Path, host: str, port: int, threads: int, workers: int | None,
+          engine: SearchEngine | None = None) -> None:
+    """Run the web app under waitress until interrupted.
+
+    One process shares one engine between its threads; with several workers,
+    each process opens its own (``engine`` only proved the index opens).
+    """
     from web import create_app
     from web.serve import run
+    from web.workers import can_fork, run_workers
 
-    engine = engine or SearchEngine(index_dir)
-    app = create_app({"INDEX_DIR": str(index_dir), "ENGINE": engine})
+    workers = workers or default_workers()
+    if workers > 1 and not can_fork():
+        raise click.UsageError("--workers above 1 needs os.fork (POSIX); use --workers 1")
     click.echo(f"serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    run(app, host=host, port=port, threads=threads)
+    if workers == 1:
+        engine = engine or SearchEngine(index_dir)
+        run(create_app({"INDEX_DIR": str(index_dir), "ENGINE": engine}), host, port, threads)
+        return
+    del engine  # each worker opens its own, after the fork
+    try:
+        run_workers(lambda: create_app({"INDEX_DIR": str(index_dir)}), host, port, threads,
+                    workers)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 @contextmanager

@@ -6,15 +6,27 @@ sent: client, method, path, status and duration.
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from waitress import create_server
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.task import ErrorTask
 
 ACCESS_LOGGER = "kiosque.access"
+# The codes web.errors gives the same statuses, for the requests waitress refuses itself.
+WAITRESS_ERROR_CODES = {
+    400: "bad_request",
+    413: "payload_too_large",
+    431: "headers_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -66,27 +78,80 @@ class _Logged:
             self.on_close()
 
 
-def ensure_log_handler() -> None:
-    """Print Kiosque's log lines (access log included) on stderr unless logging is configured."""
+class JsonErrorTask(ErrorTask):
+    """Waitress's own refusals (malformed request, headers too large...) in the API's shape.
+
+    Waitress answers them before any app runs, in plain text; it has no
+    option for this, so the task class of its channel is replaced
+    (``HTTPChannel.error_task_class``, ``BaseWSGIServer.channel_class``).
+    """
+
+    def execute(self) -> None:
+        error = self.request.error
+        code = WAITRESS_ERROR_CODES.get(error.code, "bad_request")
+        body = json.dumps({"error": {"code": code, "message": f"{error.reason}: {error.body}"}})
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([("Content-Type", "application/json"),
+                                      ("X-Content-Type-Options", "nosniff")])  # fmt: skip
+        self.set_close_on_finish()
+        data = body.encode("utf-8")
+        self.content_length = len(data)
+        self.write(data)
+
+
+class JsonErrorChannel(HTTPChannel):
+    """A waitress connection whose refusals are JSON (see JsonErrorTask)."""
+
+    error_task_class = JsonErrorTask
+
+
+def ensure_log_handler(with_pid: bool = False) -> None:
+    """Print Kiosque's log lines (access log included) on stderr unless logging is configured.
+
+    ``with_pid``: each line names its process, for several workers.
+    """
     logger = logging.getLogger("kiosque")
     if logger.handlers or logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    pid = " [%(process)d]" if with_pid else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s{pid} %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
 
-def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080,
-                threads: int = 4) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server for ``app`` with the access log, not yet running (port 0: any free)."""
-    return create_server(AccessLog(app), host=host, port=port, threads=threads,
-                         ident="kiosque", clear_untrusted_proxy_headers=True)
+def preload() -> None:
+    """Load what the first search would (NLTK's stemmers: seconds) now, at start.
+
+    Before workers fork, so that they share it rather than each paying it on
+    its first request.
+    """
+    from search.analysis import STEMMED_LANGUAGES, stem
+
+    for lang in STEMMED_LANGUAGES:
+        stem(lang, "kiosque")
+
+
+def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4,
+                sockets: list[socket.socket] | None = None) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for ``app`` with the access log, not yet running (port 0: any free).
+
+    ``sockets``: serve these listening sockets (bound by the caller) instead of ``host:port``.
+    """
+    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    server = create_server(AccessLog(app), threads=threads, ident="kiosque",
+                           clear_untrusted_proxy_headers=True, **where)
+    listeners = server.map.values() if isinstance(server, MultiSocketServer) else [server]
+    for listener in listeners:
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = JsonErrorChannel  # before run(): no connection yet
+    return server
 
 
 def run(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4) -> None:
-    """Serve ``app`` with waitress until interrupted."""
+    """Serve ``app`` with waitress until interrupted (the stemmers loaded first)."""
     ensure_log_handler()
+    preload()
     server = make_server(app, host, port, threads)
     logging.getLogger("kiosque").info("serving on http://%s:%s", host, server.effective_port)
     try:
