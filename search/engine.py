@@ -190,9 +190,11 @@ class SearchEngine:
             return []
         query, plan = related
         story = fields.get("story") or fields["id"]
-        exclude = wq.Or([wq.Term("id", fields["id"]), wq.Term("story", story)])
-        results = searcher.search(query, limit=max(1, min(limit, 50)), mask=exclude)
-        return [self._hit(searcher, hit.docnum, hit.score, plan, False) for hit in results]
+        excluded = set(searcher.docs_for_query(
+            wq.Or([wq.Term("id", fields["id"]), wq.Term("story", story)])))
+        ranked = [(docnum, score) for score, docnum in score_all(searcher, query)
+                  if docnum not in excluded][: max(1, min(limit, 50))]
+        return [self._hit(searcher, docnum, score, plan, False) for docnum, score in ranked]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of what the user is typing, from the index vocabulary."""

@@ -11,6 +11,7 @@ from whoosh.searching import Searcher
 
 from .analysis import STEM_SEPARATOR, index_terms
 from .querybuild import MatchPlan
+from .ranking import reliable
 
 KEY_TERMS = 12
 MIN_DOC_FREQUENCY = 2
@@ -51,4 +52,4 @@ def key_terms_query(
         [wq.Term("body", term, boost=weights[term] / top) for term in best]
         + [wq.Term("title", term, boost=weights[term] / top) for term in best]
     )
-    return query, MatchPlan(forms=set(best))
+    return reliable(query), MatchPlan(forms=set(best))

@@ -62,3 +62,28 @@ def test_most_queries_match_something(worked_on_index: Path) -> None:
                if (built := build_query(parse_query(text), searcher.reader())).query is not None
                and score_all(searcher, built.query)]
     assert len(matched) >= len(QUERIES) * 2 // 3
+
+
+def test_more_like_ranks_like_an_exhaustive_search(worked_on_index: Path) -> None:
+    """Whoosh's top-N search can prune true top documents (search/ranking.py); more_like
+    must give the first documents of the full ranking."""
+    from whoosh import query as wq
+
+    from search.related import key_terms_query
+
+    engine = SearchEngine(worked_on_index)
+    searcher = engine.searcher()
+    checked = 0
+    for docnum in list(searcher.reader().all_doc_ids())[:8]:
+        fields = searcher.stored_fields(docnum)
+        related = key_terms_query(searcher, fields)
+        if related is None:
+            continue
+        story = fields.get("story") or fields["id"]
+        excluded = set(searcher.docs_for_query(
+            wq.Or([wq.Term("id", fields["id"]), wq.Term("story", story)])))
+        everything = searcher.search(related[0], limit=None).top_n
+        expected = [searcher.stored_fields(d)["id"] for _, d in everything if d not in excluded]
+        assert [hit.id for hit in engine.more_like(fields["id"], limit=5)] == expected[:5]
+        checked += 1
+    assert checked >= 5
