@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -379,12 +380,10 @@ class _Run:
             return []
         if sort != "relevance" or self.query is None:
             ordered = self._by_date(newest=sort != "oldest")
-            return [(docnum, 0.0) for docnum in self._collapse(ordered)][:needed]
+            return self._collapse(((docnum, 0.0) for docnum in ordered), needed)
         allowed = self.allowed
-        ranked = [(docnum, score) for score, docnum in self.scored if docnum in allowed]
-        scores = dict(ranked)
-        window = self._collapse([docnum for docnum, _ in ranked])[: max(needed, RERANK_WINDOW)]
-        scored = [(docnum, scores[docnum]) for docnum in window]
+        ranked = ((docnum, score) for score, docnum in self.scored if docnum in allowed)
+        scored = self._collapse(ranked, max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]
@@ -399,17 +398,20 @@ class _Run:
         undated = sorted(doc for doc in self.allowed if not _is_day(days[doc]))
         return dated + undated  # undated articles last in both orders
 
-    def _collapse(self, docnums: list[int]) -> list[int]:
+    def _collapse(self, ranked: Iterable[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+        """The first ``limit`` (docnum, score), one a story unless stories are expanded."""
         if self.expand_stories:
-            return docnums
+            return list(itertools.islice(ranked, limit))
         stories = column(self.searcher, "story")
         seen: set[Any] = set()
         kept = []
-        for docnum in docnums:
+        for docnum, score in ranked:
             story = stories[docnum]
             if story not in seen:
                 seen.add(story)
-                kept.append(docnum)
+                kept.append((docnum, score))
+                if len(kept) >= limit:
+                    break
         return kept
 
 
@@ -456,15 +458,29 @@ def _count_column(
     searcher: Searcher, name: str, docs: Iterable[int], distinct: str | None = None
 ) -> dict[str, int]:
     """How many documents (or distinct ``distinct`` values, e.g. stories) have each value."""
-    values = column(searcher, name)
-    if distinct is None:
-        counts = Counter(values[docnum] for docnum in docs)
-    else:
-        groups = column(searcher, distinct)
-        counts = Counter(value for value, _ in {(values[doc], groups[doc]) for doc in docs})
-    counts.pop("", None)
-    counts.pop(None, None)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+    docnums = np.fromiter(docs, dtype=np.int64)
+    codes, labels = coded_column(searcher, name)
+    values = codes[docnums]
+    if distinct is not None:
+        groups, group_labels = coded_column(searcher, distinct)
+        pairs = np.unique(values.astype(np.int64) * len(group_labels) + groups[docnums])
+        values = pairs // len(group_labels)
+    counts = np.bincount(values, minlength=len(labels)) if len(values) else []
+    found = {labels[code]: int(count) for code, count in enumerate(counts)
+             if count and labels[code] not in ("", None)}
+    return dict(sorted(found.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
+    """A column as integer codes by document number, and the value of each code
+    (worked out once per searcher), so that counting is numpy's work."""
+    cache = searcher.__dict__.setdefault("_kiosque_coded", {})
+    if name not in cache:
+        index: dict[Any, int] = {}
+        values = column(searcher, name)
+        codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64)
+        cache[name] = (codes, list(index))
+    return cache[name]
 
 
 def _stored_date(fields: dict[str, Any]) -> dt.date | None:

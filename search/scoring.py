@@ -32,6 +32,10 @@ _LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)]
 _LENGTH_CACHE_SIZE = 64
 _length_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _length_lock = threading.Lock()
+POSTINGS_CACHE_ENTRIES = 4_000_000  # postings (8 bytes each) kept across queries: 32 MB
+_postings_cache: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_postings_lock = threading.Lock()
+_cached_entries = 0
 
 Array = np.ndarray
 Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
@@ -126,23 +130,54 @@ class _Evaluation:
                 return self.by_whoosh(query)
             docnums, weights = _postings(leaf.reader(), query.fieldname, text)
             lengths = _field_lengths(leaf.reader(), query.fieldname)[docnums]
-            scores[docnums + offset] = _bm25(scorer, weights, lengths) * query.boost
-            matched[docnums + offset] = True
+            global_docnums = docnums.astype(np.int64) + offset
+            scores[global_docnums] = _bm25(scorer, weights, lengths) * query.boost
+            matched[global_docnums] = True
         return scores, matched
 
 
 def _bm25(scorer: BM25FScorer, tf: Array, lengths: Array) -> Array:
     """whoosh.scoring.bm25, term for term (same operations, same order: same floats)."""
     idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    tf = tf.astype(np.float64)  # Whoosh reads the stored float32 weights as Python floats
     return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
 
 
 def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
     """Document numbers and weights of a term in one segment, deleted documents left out."""
+    docnums, weights = _cached_postings(reader, fieldname, text)
+    deleted = reader.deleted_docs_set if reader.has_deletions() else None
+    if deleted:
+        keep = ~np.isin(docnums, np.fromiter(deleted, dtype=np.int64))
+        docnums, weights = docnums[keep], weights[keep]
+    return docnums, weights
+
+
+def _cached_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
+    """A term's postings in a segment, deletions included: a segment's postings never
+    change, so the most used ones are kept (up to POSTINGS_CACHE_ENTRIES postings in all)."""
+    key = (reader.segment().segment_id(), fieldname, text)
+    with _postings_lock:
+        found = _postings_cache.get(key)
+        if found is not None:
+            _postings_cache.move_to_end(key)
+            return found
+    found = _read_postings(reader, fieldname, text)
+    global _cached_entries
+    with _postings_lock:
+        if key not in _postings_cache:
+            _postings_cache[key] = found
+            _cached_entries += len(found[0])
+        while _cached_entries > POSTINGS_CACHE_ENTRIES and _postings_cache:
+            _, (evicted, _) = _postings_cache.popitem(last=False)
+            _cached_entries -= len(evicted)
+    return found
+
+
+def _read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
     matcher = reader.postings(fieldname, text)
-    deleted = None
-    if isinstance(matcher, FilterMatcher):
-        matcher, deleted = matcher.child, reader.deleted_docs_set
+    if isinstance(matcher, FilterMatcher):  # deletions: applied by the caller
+        matcher = matcher.child
     if isinstance(matcher, whoosh3.W3LeafMatcher):
         docnums, weights = _block_arrays(matcher)
     else:
@@ -151,11 +186,8 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
             ids.append(matcher.id())
             found.append(matcher.weight())
             matcher.next()
-        docnums, weights = np.array(ids, dtype=np.int64), np.array(found, dtype=float)
-    if deleted:
-        keep = ~np.isin(docnums, np.fromiter(deleted, dtype=np.int64))
-        docnums, weights = docnums[keep], weights[keep]
-    return docnums, weights
+        docnums, weights = np.array(ids, dtype=np.int64), np.array(found)
+    return docnums.astype(np.int32), weights.astype(np.float32)
 
 
 def _block_arrays(matcher: Any) -> tuple[Array, Array]:

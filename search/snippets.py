@@ -30,6 +30,7 @@ SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 EARLY_CHARS = 700
+PIECE_CACHE_SIZE = 20_000  # distinct pieces of text whose analysis is kept (a few MB)
 CONTEXT_CHARS = 60  # analyzed around a candidate word: room for a phrase of ~8 words
 ELLIPSIS = "…"
 
@@ -118,7 +119,7 @@ def _piece_spans(piece: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
 _Forms = tuple[tuple[int, int, tuple[str, ...]], ...]
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=PIECE_CACHE_SIZE)
 def _piece_tokens(piece: str, lang: str) -> tuple[_Forms, _Forms]:
     """A piece's words and aliases, each as (start, end, forms)."""
     analyzed = analyze(piece)
@@ -139,7 +140,7 @@ def _candidate_regions(text: str, lang: str, plan: MatchPlan) -> list[tuple[int,
     return _regions(text, sorted(spots))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=PIECE_CACHE_SIZE)
 def _piece_forms(piece: str, lang: str) -> frozenset[str]:
     """Every form of every token of a piece, and their folded words (for phrases)."""
     forms: set[str] = set()

@@ -87,3 +87,16 @@ def test_more_like_ranks_like_an_exhaustive_search(worked_on_index: Path) -> Non
         assert [hit.id for hit in engine.more_like(fields["id"], limit=5)] == expected[:5]
         checked += 1
     assert checked >= 5
+
+
+def test_a_deletion_after_postings_were_cached_is_seen(tmp_path: Path) -> None:
+    """Postings are cached by segment, deletions are not: a deleted article disappears."""
+    build_index(load_articles(), tmp_path, workers=1)
+    engine = SearchEngine(tmp_path)
+    before = engine.search("france", per_page=100, expand_stories=True)
+    assert before.total >= 2
+    gone = before.hits[0].id
+    delete_documents([gone], tmp_path)
+    after = engine.search("france", per_page=100, expand_stories=True)
+    assert after.total == before.total - 1
+    assert gone not in {hit.id for hit in after.hits}
