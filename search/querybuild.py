@@ -57,6 +57,8 @@ class MatchPlan:
 
     forms: set[str] = field(default_factory=set)
     phrases: list[tuple[str, ...]] = field(default_factory=list)
+    # what the highlighter found in each piece of text, reused across the hits of a page
+    seen: dict[tuple[str, str], tuple] = field(default_factory=dict, compare=False, repr=False)
 
     def is_empty(self) -> bool:
         return not self.forms and not self.phrases

@@ -91,12 +91,12 @@ def _word_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     if all(plan.forms.isdisjoint(_piece_forms(piece, lang)) for piece in set(pieces(text))):
         return []  # most texts a query is tried on: one regex pass and set lookups
     found: list[Span] = []
-    known: dict[str, tuple[Span, ...]] = {}
+    known = plan.seen
     for match in piece_matches(text):
         piece = match.group()
-        spans = known.get(piece)
+        spans = known.get((piece, lang))
         if spans is None:
-            spans = known[piece] = _piece_spans(piece, lang, plan)
+            spans = known[piece, lang] = _piece_spans(piece, lang, plan)
         if spans:
             at = match.start()
             found.extend((at + start, at + end, key) for start, end, key in spans)
