@@ -92,3 +92,12 @@ def test_add_from_stdin_delete_and_stats(tmp_path):
     deleted = run("index", "delete", "n1", "zzz", *index)
     assert deleted.exit_code == 1 and "not found: zzz" in deleted.output
     assert json.loads(run("index", "stats", "--json", *index).output)["documents"] == 2
+
+
+def test_default_workers_is_one_per_core_at_most_four(monkeypatch) -> None:  # noqa: ANN001
+    from web import cli
+
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert cli.default_workers() == cli.MAX_DEFAULT_WORKERS == 4
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert cli.default_workers() == 2

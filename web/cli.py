@@ -241,7 +241,7 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True,
                      help="Threads of each server process."),
         click.option("--workers", type=click.IntRange(1, 64), default=None,
-                     help="Server processes sharing the port (default: one per core; "
+                     help="Server processes sharing the port (default: one per core, at most 4; "
                      "1: a single process)."),
     ]
     for option in reversed(options):
@@ -249,11 +249,16 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+MAX_DEFAULT_WORKERS = 4  # each process holds its own caches; more must be asked for
+
+
 def default_workers() -> int:
-    """One server process per core this process may run on."""
+    """One server process per core this process may run on, at most MAX_DEFAULT_WORKERS."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 @main.command("serve")
