@@ -15,7 +15,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from . import ranking, store
-from .analysis import STEMMED_LANGUAGES
+from .analysis import STEMMED_LANGUAGES, trim_caches
 from .querybuild import BuiltQuery, MatchPlan, build_query
 from .querylang import ParsedQuery, parse_query
 from .records import Article, RecordError, parse_date
@@ -33,6 +33,7 @@ RERANK_WINDOW = 200
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 365.0
 FACET_FIELDS = ("lang", "source", "year")
+SERVING_CACHE_WORDS = 100_000  # analysis caches emptied beyond this: ~90 MB at most
 
 
 class SearchError(ValueError):
@@ -68,6 +69,7 @@ class SearchEngine:
     def searcher(self) -> Searcher:
         """This thread's searcher, renewed when the index changed (never ``refresh()``:
         whoosh-reloaded's refresh can keep deleted documents)."""
+        trim_caches(SERVING_CACHE_WORDS)  # every request passes here
         index = self._current_index()
         current: Searcher | None = getattr(self._local, "searcher", None)
         if current is not None and self._local.index is index and current.up_to_date():

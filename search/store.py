@@ -18,10 +18,11 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from . import whoosh_patches
+from . import whoosh_memory, whoosh_patches
 from .schema import SCHEMA_VERSION, build_schema
 
 whoosh_patches.apply()  # fixes of whoosh-reloaded bugs, for every process that opens an index
+whoosh_memory.apply()  # no private copy of the index per searcher
 
 CURRENT_FILE = "CURRENT"
 META_FILE = "kiosque.json"
