@@ -24,11 +24,11 @@ import traceback
 from typing import Any
 
 from whoosh.index import Index
-from whoosh.writing import SegmentWriter
 
 from search import whoosh_patches
 
 from .locking import exit_with_parent
+from .postings import MemorySegmentWriter
 
 BATCH_DOCS = 128  # documents per message to a writer process
 QUEUE_BATCHES = 3  # batches waiting per writer (bounds the memory in flight)
@@ -46,7 +46,8 @@ def _writer_main(
     exit_with_parent(parent)  # never outlive a killed build, holding its inherited locks
     written = 0
     try:
-        writer = SegmentWriter(index, _lk=False, limitmb=limitmb, codec=whoosh_patches.codec())
+        codec = whoosh_patches.codec()
+        writer = MemorySegmentWriter(index, _lk=False, limitmb=limitmb, codec=codec)
         while True:
             batch = jobs.get()
             if batch is None:
