@@ -53,6 +53,7 @@ class MemorySegmentWriter(SegmentWriter):
             raise ValueError("MemorySegmentWriter writes new indexes only (this one has segments)")
         self._terms: dict[str, dict[bytes, list[Any]]] = {}
         self._doc_lengths: dict[str, dict[int, int]] = {}
+        self.held = 0  # postings in memory, so a caller can start a new segment in time
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r}: vectors and spelling fields are not supported")
@@ -108,6 +109,7 @@ class MemorySegmentWriter(SegmentWriter):
             else:
                 postings += (docnum, weight * boost, vbytes)
             length += freq
+            self.held += 1
         if not field.scorable:
             return 0
         if length:

@@ -34,6 +34,7 @@ BATCH_DOCS = 128  # documents per message to a writer process
 QUEUE_BATCHES = 3  # batches waiting per writer (bounds the memory in flight)
 POLL_SECONDS = 1.0
 FINISH_TIMEOUT = 3600.0
+HELD_POSTINGS = 2_000_000  # a writer's postings in memory (~80 bytes each) before a new segment
 
 
 class SegmentWriteError(RuntimeError):
@@ -47,6 +48,7 @@ def _writer_main(
     written = 0
     try:
         codec = whoosh_patches.codec()
+        segments = []
         writer = MemorySegmentWriter(index, _lk=False, limitmb=limitmb, codec=codec)
         while True:
             batch = jobs.get()
@@ -55,10 +57,14 @@ def _writer_main(
             for doc in batch:
                 writer.add_document(**doc)
                 written += 1
-        segment = writer._finalize_segment() if written else None
-        if segment is None:
+            if writer.held >= HELD_POSTINGS:  # memory stays bounded: one more segment
+                segments.append(writer._finalize_segment())
+                writer = MemorySegmentWriter(index, _lk=False, limitmb=limitmb, codec=codec)
+        if writer.docnum:
+            segments.append(writer._finalize_segment())
+        else:
             writer._close_segment()
-        results.put(("ok", number, segment, written))
+        results.put(("ok", number, segments, written))
     except BaseException:
         results.put(("error", number, traceback.format_exc(), written))
 
@@ -166,7 +172,7 @@ class SegmentWriters:
                 )
         for process in self.processes:
             process.join()
-        segments = [self.reports[n][1] for n in range(self.count) if self.reports[n][1]]
+        segments = [segment for n in range(self.count) for segment in self.reports[n][1]]
         writer = self.index.writer(codec=whoosh_patches.codec())
         try:
             writer._close_segment()  # its own (empty) segment: files closed, then cleaned
