@@ -12,9 +12,9 @@ over the main process and its workers).
   reading, cleaning, language detection, analysis, duplicates, stories, writing);
 * ``whoosh``: plain Whoosh, ``StemmingAnalyzer`` on title and body (stored),
   one ``index.writer()`` with default settings, one commit;
-* ``kiosque-before``: the same, with ``indexer/build.py`` and
-  ``indexer/pipeline.py`` as in the last commit (single writer in the main
-  process), to measure the change (not in the default list);
+* ``kiosque-before``: the same command run in the whole tree as of
+  ``--before REV`` (default ``HEAD``), to measure a change against it in the
+  same run (not in the default list);
 * ``fts5``: Python's sqlite3, ``fts5(title, body, tokenize='porter unicode61')``.
 
     python -m bench.indexing --limit 3000 --runs 3      # a quick run
@@ -155,24 +155,19 @@ def build_fts5(corpus: Path, out: Path) -> int:
     return len(rows)
 
 
-BEFORE_FILES = ("indexer/build.py", "indexer/pipeline.py")
+def before_tree(revision: str) -> Path:
+    """This repository's tree as of ``revision`` (``kiosque-before``), in a temporary folder.
 
-
-def before_tree() -> Path:
-    """A copy of this tree with the indexing path of the last commit (``kiosque-before``).
-
-    Only ``BEFORE_FILES`` are taken from ``HEAD``; everything else (analysis
-    included) is the working tree's, so the comparison isolates the writing path.
+    The whole tree is taken (analysis included), so the comparison measures
+    every change since ``revision``; the corpus is the same for both.
     """
     target = Path(tempfile.gettempdir()) / "kiosque-bench-before"
     shutil.rmtree(target, ignore_errors=True)
-    ignore = shutil.ignore_patterns("out", "index_data", ".git", "__pycache__", "*.egg-info")
-    shutil.copytree(ROOT, target, ignore=ignore)
-    for name in BEFORE_FILES:
-        text = subprocess.run(
-            ["git", "show", f"HEAD:{name}"], cwd=ROOT, check=True, capture_output=True
-        ).stdout
-        (target / name).write_bytes(text)
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
 
 
@@ -183,10 +178,12 @@ def command_for(engine: str, corpus: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "bench.indexing", "--engine", engine, str(corpus), str(out)]
 
 
-def measure(engines: tuple[str, ...], corpus: Path, runs: int) -> dict[str, list[dict]]:
+def measure(
+    engines: tuple[str, ...], corpus: Path, runs: int, revision: str = "HEAD"
+) -> dict[str, list[dict]]:
     docs = len(read_corpus(corpus))
     results: dict[str, list[dict]] = {engine: [] for engine in engines}
-    before = before_tree() if "kiosque-before" in engines else ROOT
+    before = before_tree(revision) if "kiosque-before" in engines else ROOT
     for run in range(runs):
         for engine in engines:
             work = Path(tempfile.mkdtemp(prefix=f"kiosque-bench-{engine}-"))
@@ -239,6 +236,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--before", default="HEAD", help="the revision kiosque-before runs (default: HEAD)"
+    )
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,7 +248,7 @@ def main() -> None:
         return
     corpus = write_corpus(args.limit)
     print(f"machine: {machine()}\ncorpus: {corpus.name}", flush=True)
-    results = measure(tuple(args.engines.split(",")), corpus, args.runs)
+    results = measure(tuple(args.engines.split(",")), corpus, args.runs, args.before)
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

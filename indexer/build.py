@@ -21,6 +21,7 @@ from search.schema import content_fingerprint, to_document
 
 from .locking import DEFAULT_TIMEOUT, write_lock
 from .pipeline import FileStamp, Prepared, Progress, Reader
+from .postings import MemorySegmentWriter
 from .readers import Rejected
 from .segments import SegmentWriters
 from .stories import StoryGrouper, bands
@@ -107,7 +108,7 @@ def _write_all(
             _add_new(writers, reader, paths, report, progress)
             writers.commit()
         return _manifest_entries({}, reader)
-    writer = index.writer(limitmb=WRITER_LIMIT_MB, codec=whoosh_patches.codec())
+    writer = MemorySegmentWriter(index, limitmb=WRITER_LIMIT_MB, codec=whoosh_patches.codec())
     try:
         _add_new(writer, reader, paths, report, progress)
         writer.commit()

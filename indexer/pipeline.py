@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from search.analysis import STEMMED_LANGUAGES, stem
 from search.records import Article
-from search.schema import analyzed_fields
+from search.schema import PackedPostings, analyzed_fields, packed_fields
 
 from .language import detect_language
 from .locking import exit_with_parent
@@ -36,7 +36,7 @@ class Prepared:
     """An article ready to write: analyzed fields, near-duplicate hash, and where it came from."""
 
     article: Article
-    analyzed: dict[str, dict[str, list[int]]]
+    analyzed: dict[str, PackedPostings]
     simhash: int | None
     origin: str
 
@@ -62,7 +62,8 @@ class FileRead:
 def prepare(article: Article, origin: str) -> Prepared:
     """Analyze one article (the costly step, done in a worker)."""
     analyzed = analyzed_fields(article)
-    return Prepared(article, analyzed, simhash_words(words_from_postings(analyzed["body"])), origin)
+    simhash = simhash_words(words_from_postings(analyzed["body"]))
+    return Prepared(article, packed_fields(analyzed), simhash, origin)
 
 
 def read_one(path: Path) -> FileRead:

@@ -24,16 +24,17 @@ import traceback
 from typing import Any
 
 from whoosh.index import Index
-from whoosh.writing import SegmentWriter
 
 from search import whoosh_patches
 
 from .locking import exit_with_parent
+from .postings import MemorySegmentWriter
 
 BATCH_DOCS = 128  # documents per message to a writer process
 QUEUE_BATCHES = 3  # batches waiting per writer (bounds the memory in flight)
 POLL_SECONDS = 1.0
 FINISH_TIMEOUT = 3600.0
+HELD_POSTINGS = 2_000_000  # a writer's postings in memory (~80 bytes each) before a new segment
 
 
 class SegmentWriteError(RuntimeError):
@@ -46,7 +47,9 @@ def _writer_main(
     exit_with_parent(parent)  # never outlive a killed build, holding its inherited locks
     written = 0
     try:
-        writer = SegmentWriter(index, _lk=False, limitmb=limitmb, codec=whoosh_patches.codec())
+        codec = whoosh_patches.codec()
+        segments = []
+        writer = MemorySegmentWriter(index, _lk=False, limitmb=limitmb, codec=codec)
         while True:
             batch = jobs.get()
             if batch is None:
@@ -54,10 +57,14 @@ def _writer_main(
             for doc in batch:
                 writer.add_document(**doc)
                 written += 1
-        segment = writer._finalize_segment() if written else None
-        if segment is None:
+            if writer.held >= HELD_POSTINGS:  # memory stays bounded: one more segment
+                segments.append(writer._finalize_segment())
+                writer = MemorySegmentWriter(index, _lk=False, limitmb=limitmb, codec=codec)
+        if writer.docnum:
+            segments.append(writer._finalize_segment())
+        else:
             writer._close_segment()
-        results.put(("ok", number, segment, written))
+        results.put(("ok", number, segments, written))
     except BaseException:
         results.put(("error", number, traceback.format_exc(), written))
 
@@ -165,7 +172,7 @@ class SegmentWriters:
                 )
         for process in self.processes:
             process.join()
-        segments = [self.reports[n][1] for n in range(self.count) if self.reports[n][1]]
+        segments = [segment for n in range(self.count) for segment in self.reports[n][1]]
         writer = self.index.writer(codec=whoosh_patches.codec())
         try:
             writer._close_segment()  # its own (empty) segment: files closed, then cleaned

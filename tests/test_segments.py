@@ -48,6 +48,24 @@ def test_segments_hold_every_document(tmp_path, monkeypatch):
     assert engine.get("a49").title == "Élection numéro 49"
 
 
+def test_a_writer_starts_a_new_segment_when_it_holds_too_many_postings(tmp_path, monkeypatch):
+    """Postings wait in memory until a segment is written: past HELD_POSTINGS, a writer
+    writes what it holds and goes on in a new segment, published with the others."""
+    monkeypatch.setattr(segments, "BATCH_DOCS", 5)
+    monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked writers
+    generation, index = _empty_index(tmp_path)
+    with SegmentWriters(index, 2, 32) as writers:
+        for doc in _docs(50):
+            writers.add(doc)
+        assert writers.commit() == 50
+    store.publish(tmp_path, generation)
+    engine = SearchEngine(tmp_path)
+    assert engine.document_count() == 50
+    assert engine.stats()["segments"] > 2
+    assert engine.search("election", per_page=100).total == 50
+    assert engine.search('"scrutin 17"').hits[0].id == "a17"
+
+
 def test_a_failing_writer_fails_the_commit(tmp_path, monkeypatch):
     monkeypatch.setattr(segments, "BATCH_DOCS", 5)
     _, index = _empty_index(tmp_path)
