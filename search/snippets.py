@@ -30,7 +30,7 @@ SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 EARLY_CHARS = 700
-PIECE_CACHE_SIZE = 20_000  # distinct pieces of text whose analysis is kept (a few MB)
+PIECE_CACHE_SIZE = 50_000  # distinct pieces of text whose analysis is kept (~30 MB)
 CONTEXT_CHARS = 60  # analyzed around a candidate word: room for a phrase of ~8 words
 ELLIPSIS = "…"
 
@@ -119,13 +119,25 @@ def _piece_spans(piece: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
 _Forms = tuple[tuple[int, int, tuple[str, ...]], ...]
 
 
-@lru_cache(maxsize=PIECE_CACHE_SIZE)
 def _piece_tokens(piece: str, lang: str) -> tuple[_Forms, _Forms]:
     """A piece's words and aliases, each as (start, end, forms)."""
+    return _analyzed_piece(piece, lang)[:2]
+
+
+def _piece_forms(piece: str, lang: str) -> frozenset[str]:
+    """Every form of every token of a piece, and their folded words (for phrases)."""
+    return _analyzed_piece(piece, lang)[2]
+
+
+@lru_cache(maxsize=PIECE_CACHE_SIZE)
+def _analyzed_piece(piece: str, lang: str) -> tuple[_Forms, _Forms, frozenset[str]]:
     analyzed = analyze(piece)
     words = tuple((t.start, t.end, token_forms(t.text, lang)) for t in analyzed if not t.alias)
     aliases = tuple((t.start, t.end, token_forms(t.text, lang)) for t in analyzed if t.alias)
-    return words, aliases
+    forms = {fold(t.text) for t in analyzed}
+    for _, _, token_forms_ in words + aliases:
+        forms.update(token_forms_)
+    return words, aliases, frozenset(forms)
 
 
 def _candidate_regions(text: str, lang: str, plan: MatchPlan) -> list[tuple[int, int]]:
@@ -138,16 +150,6 @@ def _candidate_regions(text: str, lang: str, plan: MatchPlan) -> list[tuple[int,
         spots.extend((start, end) for normalized, start, end in grouped_numbers(text)
                      if plan.forms.intersection(token_forms(normalized, lang)))
     return _regions(text, sorted(spots))
-
-
-@lru_cache(maxsize=PIECE_CACHE_SIZE)
-def _piece_forms(piece: str, lang: str) -> frozenset[str]:
-    """Every form of every token of a piece, and their folded words (for phrases)."""
-    forms: set[str] = set()
-    for token in analyze(piece):
-        forms.add(fold(token.text))
-        forms.update(token_forms(token.text, lang))
-    return frozenset(forms)
 
 
 def _occurrences(text: str, piece: str) -> Iterator[int]:
