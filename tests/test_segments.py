@@ -33,15 +33,20 @@ def _empty_index(tmp_path):
     return generation, whoosh_index.open_dir(str(generation))
 
 
-def test_segments_hold_every_document(tmp_path, monkeypatch):
-    monkeypatch.setattr(segments, "BATCH_DOCS", 7)
+def _written_by_two_writers(tmp_path, count: int = 50) -> SearchEngine:
+    """``count`` documents written by two segment writers, published; an engine on them."""
     generation, index = _empty_index(tmp_path)
     with SegmentWriters(index, 2, 32) as writers:
-        for doc in _docs(50):
+        for doc in _docs(count):
             writers.add(doc)
-        assert writers.commit() == 50
+        assert writers.commit() == count
     store.publish(tmp_path, generation)
-    engine = SearchEngine(tmp_path)
+    return SearchEngine(tmp_path)
+
+
+def test_segments_hold_every_document(tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "BATCH_DOCS", 7)
+    engine = _written_by_two_writers(tmp_path)
     assert engine.document_count() == 50
     assert engine.stats()["segments"] == 2
     assert engine.search("election", per_page=100).total == 50
@@ -53,13 +58,7 @@ def test_a_writer_starts_a_new_segment_when_it_holds_too_many_postings(tmp_path,
     writes what it holds and goes on in a new segment, published with the others."""
     monkeypatch.setattr(segments, "BATCH_DOCS", 5)
     monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked writers
-    generation, index = _empty_index(tmp_path)
-    with SegmentWriters(index, 2, 32) as writers:
-        for doc in _docs(50):
-            writers.add(doc)
-        assert writers.commit() == 50
-    store.publish(tmp_path, generation)
-    engine = SearchEngine(tmp_path)
+    engine = _written_by_two_writers(tmp_path)
     assert engine.document_count() == 50
     assert engine.stats()["segments"] > 2
     assert engine.search("election", per_page=100).total == 50
