@@ -122,12 +122,13 @@ class _Evaluation:
             return scores, matched
         if (query.fieldname, text) not in self.searcher.reader():
             return scores, matched
+        # idf and average length are the whole index's: one scorer serves every segment
+        scorer = self.searcher.weighting.scorer(self.searcher, query.fieldname, text)
+        if not isinstance(scorer, BM25FScorer) or not field.scorable:
+            return self.by_whoosh(query)
         for leaf, offset in self.searcher.leaf_searchers():
             if (query.fieldname, text) not in leaf.reader():
                 continue
-            scorer = self.searcher.weighting.scorer(leaf, query.fieldname, text)
-            if not isinstance(scorer, BM25FScorer) or not field.scorable:
-                return self.by_whoosh(query)
             docnums, weights = _postings(leaf.reader(), query.fieldname, text)
             lengths = _field_lengths(leaf.reader(), query.fieldname)[docnums]
             global_docnums = docnums.astype(np.int64) + offset
