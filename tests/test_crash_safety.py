@@ -280,43 +280,39 @@ def restart_from_old(corpus: Corpus, index_dir: Path) -> SearchEngine:
     return SearchEngine(index_dir)
 
 
+def kill_twice_at_random(corpus: Corpus, tmp_path: Path, verb: str, source: Path,
+                         finished: Any, seed: int) -> None:
+    """Run ``kiosque index VERB`` twice, each killed at a random moment: the index is the old
+    one or the finished one, whole, and a reader opened before sees the same."""
+    rng = random.Random(seed)
+    index_dir = corpus.copy(tmp_path / "index")
+    reader = SearchEngine(index_dir)
+    for _ in range(2):
+        command = kiosque("index", verb, str(source), "--index-dir", str(index_dir))
+        kill_after(command, index_dir, rng.uniform(0.0, 2.0))
+        state = snapshot(index_dir)
+        assert state in (corpus.old, finished)  # one commit: all of it or none of it
+        assert reader.document_count() == len(state[0])
+        if state == finished:  # finished before the kill: start again from the old state
+            reader = restart_from_old(corpus, index_dir)
+    assert_writable_at_once(index_dir)
+
+
 def test_index_add_killed_at_random_moments(
     corpus: Corpus, many: tuple[Path, Any, int], tmp_path: Path
 ) -> None:
     big, after, _ = many
-    rng = random.Random(KILL_SEED)
-    index_dir = corpus.copy(tmp_path / "index")
-    reader = SearchEngine(index_dir)
-    for _ in range(2):
-        command = kiosque("index", "add", str(big), "--index-dir", str(index_dir))
-        kill_after(command, index_dir, rng.uniform(0.0, 2.0))
-        state = snapshot(index_dir)
-        assert state in (corpus.old, after)  # one commit: all of it or none of it
-        assert reader.document_count() == len(state[0])
-        if state == after:  # finished before the kill: start again from the old state
-            reader = restart_from_old(corpus, index_dir)
-    assert_writable_at_once(index_dir)
+    kill_twice_at_random(corpus, tmp_path, "add", big, after, KILL_SEED)
 
 
 def test_index_build_killed_at_random_moments(
     corpus: Corpus, many: tuple[Path, Any, int], tmp_path: Path
 ) -> None:
+    """The old index, or the new one whole (finished, or killed after the swap)."""
     big, _, size = many
     built = corpus._state_after(build_index, big, tmp_path / "reference")
     assert len(built[0]) == size
-    rng = random.Random(KILL_SEED + 1)
-    index_dir = corpus.copy(tmp_path / "index")
-    reader = SearchEngine(index_dir)
-    for _ in range(2):
-        command = kiosque("index", "build", str(big), "--index-dir", str(index_dir))
-        kill_after(command, index_dir, rng.uniform(0.0, 2.0))
-        state = snapshot(index_dir)
-        # the old index, or the new one whole (finished, or killed after the swap)
-        assert state in (corpus.old, built)
-        assert reader.document_count() == len(state[0])
-        if state == built:
-            reader = restart_from_old(corpus, index_dir)
-    assert_writable_at_once(index_dir)
+    kill_twice_at_random(corpus, tmp_path, "build", big, built, KILL_SEED + 1)
 
 
 # -- locks left by killed writers ------------------------------------------------------------
