@@ -2,9 +2,10 @@
 
 For every article of a corpus, compares ``index_terms`` of title and body
 (forms, positions, and the order of the forms, which ``words_from_postings``
-and so the story hash depend on), ``analyze`` (every token with its offsets)
-and the SimHash, between this tree's ``search``/``indexer`` and those of
-another checkout (e.g. ``git archive REV | tar -x -C /tmp/before``).
+and so the story hash depend on), ``analyze`` (every token with its offsets),
+``tokenize``, ``grouped_numbers`` and the SimHash, between this tree's
+``search``/``indexer`` and those of another checkout (e.g.
+``git archive REV | tar -x -C /tmp/before``).
 
     python bench/analysis_identity.py /tmp/before bench/out/corpus-27940
 """
@@ -34,7 +35,11 @@ def load(tree: Path, name: str, alias: str) -> ModuleType:
 
 
 def _tree_modules(tree: Path, tag: str) -> tuple[ModuleType, Any]:
-    """The tree's ``search.analysis`` and its ``simhash_words(words_from_postings(...))``."""
+    """The tree's ``search.analysis`` and its story hash of analyzed postings.
+
+    (``simhash_postings`` where the tree has it, else
+    ``simhash_words(words_from_postings(...))``: what its pipeline calls.)
+    """
     package = ModuleType(f"{tag}search")
     package.__path__ = [str(tree / "search")]
     sys.modules[package.__name__] = package
@@ -52,6 +57,8 @@ def _tree_modules(tree: Path, tag: str) -> tuple[ModuleType, Any]:
     exec(compile(stories_text, str(tree / "indexer" / "stories.py"), "exec"), namespace)
 
     def story_hash(postings: dict[str, list[int]]) -> int | None:
+        if "simhash_postings" in namespace:  # what the pipeline calls, where the tree has it
+            return namespace["simhash_postings"](postings)
         return namespace["simhash_words"](namespace["words_from_postings"](postings))
 
     return analysis, story_hash
@@ -89,7 +96,10 @@ def main() -> None:
                     terms = module.index_terms(text, article.lang)
                     timings[label] += time.process_time() - started
                     tokens = [tuple(token) for token in module.analyze(text)]
-                    results.append((list(terms.items()), tokens, story_hash(terms)))
+                    words = [tuple(token) for token in module.tokenize(text)]
+                    numbers = list(module.grouped_numbers(text))
+                    hashed = story_hash(terms)
+                    results.append((list(terms.items()), tokens, words, numbers, hashed))
                 if results[0] != results[1]:
                     differences += 1
                     if differences <= 5:

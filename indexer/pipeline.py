@@ -24,7 +24,7 @@ from search.schema import PackedPostings, analyzed_fields, packed_fields
 from .language import detect_language
 from .locking import exit_with_parent
 from .readers import Rejected, list_files, read_file, read_stream
-from .stories import simhash_words, words_from_postings
+from .stories import simhash_postings
 
 CHUNK_ARTICLES = 64
 IN_FLIGHT = 4  # chunks submitted ahead, per worker
@@ -62,7 +62,7 @@ class FileRead:
 def prepare(article: Article, origin: str) -> Prepared:
     """Analyze one article (the costly step, done in a worker)."""
     analyzed = analyzed_fields(article)
-    simhash = simhash_words(words_from_postings(analyzed["body"]))
+    simhash = simhash_postings(analyzed["body"])
     return Prepared(article, packed_fields(analyzed), simhash, origin)
 
 

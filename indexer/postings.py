@@ -27,14 +27,18 @@ from pickle import dumps
 from struct import Struct
 from typing import Any
 
+from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from search.schema import PackedPostings
+
 _TERMINFO = whoosh3.W3TermInfo._struct  # flags, weight, df, min/max length byte, max weight, ids
 _LENGTHS = Struct("!ii")  # the hash file's (key length, value length) row header
-_NO_ID = 0xFFFFFFFF
+_POINTER = Struct("!Iq")  # a hash table slot: (hash, position)
+INDEX_CACHE_SIZE = 50_000  # remembered (field, value) analyses of presence-only fields
 
 
 def _md5_hash(key: bytes) -> int:
@@ -54,6 +58,7 @@ class MemorySegmentWriter(SegmentWriter):
         self._terms: dict[str, dict[bytes, list[Any]]] = {}
         self._doc_lengths: dict[str, dict[int, int]] = {}
         self.held = 0  # postings in memory, so a caller can start a new segment in time
+        self._index_cache: dict[tuple[str, Any], tuple[Any, ...]] = {}
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
                 raise ValueError(f"field {name!r}: vectors and spelling fields are not supported")
@@ -101,15 +106,19 @@ class MemorySegmentWriter(SegmentWriter):
         terms = self._terms.get(fieldname)
         if terms is None:
             terms = self._terms[fieldname] = {}
-        length = 0
-        for tbytes, freq, weight, vbytes in field.index(value):
-            postings = terms.get(tbytes)
-            if postings is None:
-                terms[tbytes] = [docnum, weight * boost, vbytes]
-            else:
-                postings += (docnum, weight * boost, vbytes)
-            length += freq
-            self.held += 1
+        if isinstance(value, PackedPostings) and boost == 1.0:
+            length, count = _add_packed(terms, value, docnum)
+            self.held += count
+        else:
+            length = 0
+            for tbytes, freq, weight, vbytes in self._indexed(fieldname, field, value):
+                postings = terms.get(tbytes)
+                if postings is None:
+                    terms[tbytes] = [docnum, weight * boost, vbytes]
+                else:
+                    postings += (docnum, weight * boost, vbytes)
+                length += freq
+                self.held += 1
         if not field.scorable:
             return 0
         if length:
@@ -118,6 +127,24 @@ class MemorySegmentWriter(SegmentWriter):
                 lengths = self._doc_lengths[fieldname] = {}
             lengths[docnum] = byte_to_length(length_to_byte(length))
         return length
+
+    def _indexed(self, fieldname: str, field: Any, value: Any) -> Any:
+        """``field.index(value)``, remembered for fields that only record presence.
+
+        Most of their values repeat (a language, a source, a year, a file), and
+        Whoosh's analysis of one costs a tokenizer, a token and a set. Their
+        encoded values are the one empty bytes object, so sharing them between
+        documents changes no byte written.
+        """
+        if not isinstance(field.format, formats.Existence) or not isinstance(value, (str, int)):
+            return field.index(value)
+        key = (fieldname, value)
+        found = self._index_cache.get(key)
+        if found is None:
+            if len(self._index_cache) >= INDEX_CACHE_SIZE:
+                self._index_cache.clear()
+            found = self._index_cache[key] = tuple(field.index(value))
+        return found
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -129,7 +156,48 @@ class MemorySegmentWriter(SegmentWriter):
             if terms:
                 writer = _FieldPostings(fieldwriter, self.codec, fieldname, self.schema[fieldname])
                 writer.write(terms, self._doc_lengths.pop(fieldname, {}))
+        tindex = fieldwriter._tindex
+        tindex._write_hashes = lambda: _write_hashes(tindex)  # same bytes, one write per table
         fieldwriter.close()
+
+
+def _add_packed(
+    terms: dict[bytes, list[Any]], value: PackedPostings, docnum: int
+) -> tuple[int, int]:
+    """Append a document's packed postings to ``terms``; (field length, postings).
+
+    The weight of a posting is its frequency, kept as an int until the
+    segment is written (``AnalyzedText.index`` gives ``float(freq)``: the
+    same value once written as a float).
+    """
+    tbytes, freqs, values = value.unpack()
+    known = terms.get
+    for term, freq, encoded in zip(tbytes, freqs, values):  # noqa: B905 (one pickle: same length)
+        postings = known(term)
+        if postings is None:
+            terms[term] = [docnum, freq, encoded]
+        else:
+            postings += (docnum, freq, encoded)
+    return sum(freqs), len(tbytes)
+
+
+def _write_hashes(tindex: Any) -> None:
+    """``HashWriter._write_hashes``, the same bytes, each table packed and written at once."""
+    dbfile = tindex.dbfile
+    pack = _POINTER.pack
+    empty = pack(0, 0)
+    for entries in tindex.buckets:
+        numslots = 2 * len(entries)
+        tindex.directory.append((dbfile.tell(), numslots))
+        table = [empty] * numslots
+        used = [False] * numslots
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while used[slot]:
+                slot = (slot + 1) % numslots
+            used[slot] = True
+            table[slot] = pack(hashval, position)
+        dbfile.write(b"".join(table))
 
 
 class _FieldPostings:
@@ -155,58 +223,62 @@ class _FieldPostings:
         buckets = tindex.buckets
         hashfn = self.hashfn
         prefix = self.prefix
+        terminfo = self._terminfo
+        pack_lengths = _LENGTHS.pack
+        by_doc = _length_bytes(lengths)
         position = dbfile.tell()
         rows: list[bytes] = []
         offsets = []
-        for btext in sorted(terms):
+        ordered = sorted(terms.items())  # distinct keys: increasing once prefixed
+        terms.clear()
+        first = prefix + ordered[0][0]
+        if first <= tindex.lastkey:
+            raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{first!r}")
+        for btext, postings in ordered:
             key = prefix + btext
-            if key <= tindex.lastkey:
-                raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-            tindex.lastkey = key
-            value = self._terminfo(terms.pop(btext), lengths)
+            value = terminfo(postings, by_doc)
             offsets.append(position)
             keyhash = hashfn(key)
             buckets[keyhash & 255].append((keyhash, position))
-            row = _LENGTHS.pack(len(key), len(value)) + key + value
+            row = pack_lengths(len(key), len(value)) + key + value
             rows.append(row)
             position += len(row)
+        tindex.lastkey = prefix + ordered[-1][0]
         dbfile.write(b"".join(rows))
         tindex.index.extend(offsets)
 
-    def _terminfo(self, postings: list[Any], lengths: dict[int, int]) -> bytes:
-        """The term's ``W3TermInfo`` bytes, its postings inlined or written as blocks."""
+    def _terminfo(self, postings: list[Any], by_doc: bytes) -> bytes:
+        """The term's ``W3TermInfo`` bytes, its postings inlined or written as blocks.
+
+        ``postings`` is flat: document number, weight (an int frequency or a
+        float), encoded value, for each document in order.
+        """
         ids = postings[0::3]
-        weights = array("f", postings[1::3])
+        count = len(ids)
+        if count >= self.inlinelimit:
+            offset, extent, stats = self._blocks(ids, postings, by_doc)
+            return _TERMINFO.pack(False, *stats) + pack_long(offset) + pack_int(extent)
+        raw = postings[1::3]
+        weights = tuple(array("f", raw))
         values = postings[2::3]
         if not all(values):
             values = [value for value in values if value]
-        if lengths:
-            known = [lengths[docnum] for docnum in ids if docnum in lengths]
-            minlength = min(known) if known else None
-            maxlength = max(known) if known else 0
-        else:
-            minlength, maxlength = None, 0
-        maxweight = max(postings[1::3])
-        if not maxweight > 0:
-            maxweight = 0
-        count = len(ids)
-        if count < self.inlinelimit:
-            head = _TERMINFO.pack(
-                True,
-                sum(weights),
-                count,
-                0 if minlength is None else length_to_byte(minlength),
-                length_to_byte(maxlength),
-                maxweight,
-                ids[0],
-                ids[-1],
-            )
-            return head + dumps((tuple(ids), tuple(weights), tuple(values)), 2)
-        offset, extent, stats = self._blocks(ids, postings, values, lengths)
-        return _TERMINFO.pack(False, *stats) + pack_long(offset) + pack_int(extent)
+        minlength, maxlength = _min_max_length(ids, by_doc)
+        maxweight = max(raw)
+        head = _TERMINFO.pack(
+            True,
+            sum(weights),
+            count,
+            minlength,
+            maxlength,
+            maxweight if maxweight > 0 else 0,
+            ids[0],
+            ids[-1],
+        )
+        return head + dumps((tuple(ids), weights, tuple(values)), 2)
 
     def _blocks(
-        self, ids: list[int], postings: list[Any], values: list[bytes], lengths: dict[int, int]
+        self, ids: list[int], postings: list[Any], by_doc: bytes
     ) -> tuple[int, int, tuple[Any, ...]]:
         """Write a long postings list as blocks; returns its extent and the term's statistics."""
         postfile = self.postfile
@@ -215,7 +287,7 @@ class _FieldPostings:
         limit = self.blocklimit
         comp = self.compression
         total = 0.0
-        minlength: int | None = None
+        minlength = 0
         maxlength = 0
         maxweight: Any = 0
         count = len(ids)
@@ -223,49 +295,29 @@ class _FieldPostings:
             block_ids = ids[first : first + limit]
             raw_weights = postings[3 * first + 1 : 3 * (first + limit) : 3]
             weights = array("f", raw_weights)
-            known = [lengths[d] for d in block_ids if d in lengths] if lengths else []
-            block_min = min(known) if known else None
-            block_max = max(known) if known else 0
+            block_min, block_max = _min_max_length(block_ids, by_doc)
             block_weight = max(raw_weights)
-            if not block_weight > 0:
-                block_weight = 0
+            block_weight = float(block_weight) if block_weight > 0 else 0
             total += sum(weights)
-            minlength = block_min if minlength is None else min(minlength, block_min)
+            if block_min and (not minlength or block_min < minlength):
+                minlength = block_min
             maxlength = max(maxlength, block_max)
             maxweight = max(maxweight, block_weight)
-            data = (
-                tuple(_deltas(block_ids)),
-                _mini_weights(weights),
-                self._mini_values(values[first : first + limit]),
-            )
+            values = postings[3 * first + 2 : 3 * (first + limit) : 3]
+            if not all(values):
+                values = [value for value in values if value]
+            data = (tuple(_deltas(block_ids)), _mini_weights(weights), self._mini_values(values))
             databytes = dumps(data, 2)
             if comp:
                 databytes = zlib.compress(databytes, comp)
-            info = dumps(
-                (
-                    len(block_ids),
-                    block_ids[-1],
-                    block_weight,
-                    comp,
-                    length_to_byte(block_min),
-                    length_to_byte(block_max),
-                ),
-                2,
-            )
+            info = (len(block_ids), block_ids[-1], block_weight, comp, block_min, block_max)
+            info = dumps(info, 2)
             size = len(info) + len(databytes)
             last = first + limit >= count
             chunks += (pack_int(-size if last else size), info, databytes)
         blob = b"".join(chunks)
         postfile.write(blob)
-        stats = (
-            total,
-            count,
-            0 if minlength is None else length_to_byte(minlength),
-            length_to_byte(maxlength),
-            maxweight,
-            ids[0] if ids else _NO_ID,
-            ids[-1] if ids else _NO_ID,
-        )
+        stats = (total, count, minlength, maxlength, maxweight, ids[0], ids[-1])
         return start, len(blob), stats
 
     def _mini_values(self, values: list[bytes]) -> Any:
@@ -279,6 +331,31 @@ class _FieldPostings:
 
 def _deltas(ids: list[int]) -> list[int]:
     return [b - a for a, b in zip([0, *ids[:-1]], ids, strict=True)]
+
+
+def _length_bytes(lengths: dict[int, int]) -> bytes:
+    """Each document's field length as Whoosh's length byte, by document number (0: none).
+
+    A length byte orders as the length it stands for, so the smallest byte of
+    a postings list is the byte of its smallest length.
+    """
+    if not lengths:
+        return b""
+    by_doc = bytearray(max(lengths) + 1)
+    for docnum, length in lengths.items():
+        by_doc[docnum] = length_to_byte(length)
+    return bytes(by_doc)
+
+
+def _min_max_length(ids: list[int], by_doc: bytes) -> tuple[int, int]:
+    """The smallest and largest length byte of these documents (0 for those without one)."""
+    if not by_doc:
+        return 0, 0
+    size = len(by_doc)
+    known = [by_doc[docnum] if docnum < size else 0 for docnum in ids]
+    if 0 in known:
+        known = [byte for byte in known if byte] or [0]
+    return min(known), max(known)
 
 
 def _mini_weights(weights: array) -> Any:

@@ -45,6 +45,30 @@ def words_from_postings(postings: dict[str, list[int]]) -> list[str]:
     return [by_position[position] for position in sorted(by_position)]
 
 
+def simhash_postings(postings: dict[str, list[int]]) -> int | None:
+    """``simhash_words(words_from_postings(postings))``, reading only the words the hash uses.
+
+    The hash looks at the first ``MAX_SHINGLES + SHINGLE - 1`` words and at
+    how many words there are (every position has a folded form, so the last
+    position tells): the rest of a long article is not put back in order.
+    """
+    needed = MAX_SHINGLES + SHINGLE - 1
+    by_position: dict[int, str] = {}
+    total = 0
+    for term, positions in postings.items():
+        if is_plain_term(term):
+            total = max(total, positions[-1] + 1)
+            if positions[0] < needed:
+                for position in positions:
+                    if position >= needed:
+                        break
+                    by_position.setdefault(position, term)
+    first = min(total, needed)
+    if len(by_position) < first:  # a position without a folded form: never seen, but exact
+        return simhash_words(words_from_postings(postings))
+    return simhash_words([by_position[position] for position in range(first)])
+
+
 def simhash_words(words: list[str]) -> int | None:
     """The SimHash of a sequence of folded words (see the module's docstring).
 

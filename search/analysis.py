@@ -36,6 +36,7 @@ import re
 import sys
 import threading
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -129,12 +130,9 @@ def tokenize(text: str) -> Iterator[Token]:
     An elided word starts after its elision, so a highlight falls on
     ``armée`` in ``l'armée``; an English possessive ends before its ``'s``.
     """
-    pos = 0
-    for match in _TOKEN_RE.finditer(text):
-        for word, start, end in _words_of(match):
-            if word.isascii() or fold(word):  # a lone tatweel folds to nothing
-                yield Token(word, start, end, pos)
-                pos += 1
+    words, starts, ends = _word_lists(text)
+    for pos, (word, start, end) in enumerate(zip(words, starts, ends, strict=True)):
+        yield Token(word, start, end, pos)
 
 
 def pieces(text: str) -> list[str]:
@@ -151,69 +149,139 @@ def piece_matches(text: str) -> Iterator[re.Match[str]]:
 def grouped_numbers(text: str) -> Iterator[tuple[str, int, int]]:
     """Numbers and times that may span several words (``1 000``, ``12 h 30``):
     (normalized text, start, end)."""
+    for match, normalize in _grouped_number_matches(text):
+        yield normalize(match), match.start(), match.end()
+
+
+def _grouped_number_matches(text: str) -> Iterator[tuple[re.Match[str], Any]]:
     for regex, normalize in ((_NUMBER_RE, _number_text), (_TIME_RE, _time_text)):
         for match in regex.finditer(text):
-            yield normalize(match), match.start(), match.end()
+            yield match, normalize
 
 
 def analyze(text: str) -> list[Token]:
     """Every token of a text, words and aliases, in position order."""
-    words = list(tokenize(text))
-    aliases = _hyphen_aliases(text, words) + _number_aliases(text, words)
-    return sorted(words + aliases, key=lambda token: (token.pos, token.alias, token.start))
+    words, starts, ends = _word_lists(text)
+    tokens = [
+        Token(word, start, end, pos)
+        for pos, (word, start, end) in enumerate(zip(words, starts, ends, strict=True))
+    ]
+    aliases = _aliases(text, words, starts, ends)
+    if not aliases:
+        return tokens
+    return sorted(tokens + aliases, key=lambda token: (token.pos, token.alias, token.start))
 
 
-def _words_of(match: re.Match[str]) -> list[tuple[str, int, int]]:
-    if match.group("acronym") is not None:
-        return [(match.group("acronym").replace(".", ""), match.start("acronym"),
-                 match.end("acronym"))]
-    text, cursor = match.group("words"), match.start("words")
-    parts = _HYPHEN_RE.split(text) if _HYPHEN_RE.search(text) else [text]
-    words = []
-    for part in parts:
-        end = cursor + len(part)
-        if len(part) > 3 and part[-2] in APOSTROPHES and part[-1] in "sS":  # Morocco's
-            part = part[:-2]
-        words.append((part, cursor, cursor + len(part)))
-        cursor = end + 1
-    return words
+_MatchKey = tuple[str | None, str | None, str | None]
+_Parts = tuple[tuple[str, int, int], ...]
+_MATCH_PARTS: dict[_MatchKey, _Parts] = {}
+MATCH_CACHE_SIZE = 200_000
 
 
-def _hyphen_aliases(text: str, words: list[Token]) -> list[Token]:
+def _word_lists(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The words of a text (what :func:`tokenize` yields) as three lists: texts, starts, ends.
+
+    A match of the token pattern is fully described by its groups (elision,
+    acronym, words), so the words it gives, with their offsets from the
+    match's start, are computed once per distinct match and cached: most
+    words of a text were seen before. Lists, not ``Token`` objects: indexing
+    needs the texts, and the offsets only where an alias may start.
+    """
+    words: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    known = _MATCH_PARTS.get
+    for match in _TOKEN_RE.finditer(text):
+        key = match.groups()
+        parts = known(key)
+        if parts is None:
+            parts = _match_parts(key)
+        offset = match.start()
+        for word, start, end in parts:
+            words.append(word)
+            starts.append(offset + start)
+            ends.append(offset + end)
+    return words, starts, ends
+
+
+def _match_parts(key: _MatchKey) -> _Parts:
+    """The words of one match, with offsets from its start; cached (bounded)."""
+    elision, acronym, text = key
+    cursor = len(elision) if elision else 0
+    if acronym is not None:
+        found = [(acronym.replace(".", ""), cursor, cursor + len(acronym))]
+    else:
+        assert text is not None
+        found = []
+        for part in _HYPHEN_RE.split(text) if _HYPHEN_RE.search(text) else [text]:
+            end = cursor + len(part)
+            if len(part) > 3 and part[-2] in APOSTROPHES and part[-1] in "sS":  # Morocco's
+                part = part[:-2]
+            found.append((part, cursor, cursor + len(part)))
+            cursor = end + 1
+    # A lone tatweel folds to nothing: not a word.
+    parts = tuple(item for item in found if item[0].isascii() or fold(item[0]))
+    if len(_MATCH_PARTS) >= MATCH_CACHE_SIZE:
+        _MATCH_PARTS.clear()
+    _MATCH_PARTS[key] = parts
+    return parts
+
+
+def _aliases(text: str, words: list[str], starts: list[int], ends: list[int]) -> list[Token]:
+    """The alias tokens of a text, in the order :func:`analyze` puts them (position, start)."""
+    aliases = _hyphen_aliases(text, words, starts, ends) + _number_aliases(text, starts, ends)
+    aliases.sort(key=lambda token: (token.pos, token.start))
+    return aliases
+
+
+def _hyphen_aliases(
+    text: str, words: list[str], starts: list[int], ends: list[int]
+) -> list[Token]:
     """``porte-parole`` -> ``porteparole`` at the first part's position.
 
     Not for numbers alone (``2022-2023``), nor when a part is a stop word:
     nobody writes ``peuton`` or ``cessezlefeu``, and French questions are full
     of ``peut-on``, ``a-t-il``, whose joined form would only add weight.
     """
+    joins = [
+        pos
+        for pos, (end, start) in enumerate(zip(ends, starts[1:]))  # noqa: B905 (one shorter)
+        if start - end == 1 and text[end] in _HYPHENS
+    ]
     aliases: list[Token] = []
-    group: list[Token] = []
-    for token in [*words, None]:
-        joined = (token is not None and group and token.start - group[-1].end == 1
-                  and text[group[-1].end] in _HYPHENS)
-        if joined:
-            group.append(token)
-            continue
-        if len(group) > 1 and _joinable(group):
-            whole = "".join(word.text for word in group)
-            aliases.append(Token(whole, group[0].start, group[-1].end, group[0].pos, True))
-        group = [token] if token is not None else []
+    for first, last in _runs(joins):
+        group = words[first : last + 2]
+        if _joinable(group):
+            aliases.append(Token("".join(group), starts[first], ends[last + 1], first, True))
     return aliases
 
 
-def _joinable(parts: list[Token]) -> bool:
-    has_letter = any(char.isalpha() for part in parts for char in part.text)
-    return has_letter and not any(is_stopword(part.text, _JOIN_STOP_LANGUAGES) for part in parts)
+def _runs(numbers: list[int]) -> Iterator[tuple[int, int]]:
+    """(first, last) of each run of consecutive integers of a sorted list."""
+    if not numbers:
+        return
+    first = previous = numbers[0]
+    for number in numbers[1:]:
+        if number != previous + 1:
+            yield first, previous
+            first = number
+        previous = number
+    yield first, previous
 
 
-def _number_aliases(text: str, words: list[Token]) -> list[Token]:
+def _joinable(parts: list[str]) -> bool:
+    has_letter = any(char.isalpha() for part in parts for char in part)
+    return has_letter and not any(is_stopword(part, _JOIN_STOP_LANGUAGES) for part in parts)
+
+
+def _number_aliases(text: str, starts: list[int], ends: list[int]) -> list[Token]:
     """Numbers and times written over several words, as one normalized word."""
-    starts = {token.start: token for token in words}
     aliases = []
-    for normalized, start, end in grouped_numbers(text):
-        first = starts.get(start)
-        if first is not None and first.end < end:
-            aliases.append(Token(normalized, start, end, first.pos, True))
+    for match, normalize in _grouped_number_matches(text):
+        start, end = match.span()
+        pos = bisect_left(starts, start)
+        if pos < len(starts) and starts[pos] == start and ends[pos] < end:
+            aliases.append(Token(normalize(match), start, end, pos, True))
     return aliases
 
 
@@ -448,22 +516,58 @@ def trim_caches(max_words: int) -> bool:
     distinct word across the five caches (measured): ~165 MB for the 26,000-
     article corpus. A server calls this to keep them bounded.
     """
-    if max(cached.cache_info().currsize for cached in WORD_CACHES) <= max_words:
+    sizes = [cached.cache_info().currsize for cached in WORD_CACHES]
+    if max(*sizes, len(_MATCH_PARTS)) <= max_words:
         return False
     for cached in WORD_CACHES:
         cached.cache_clear()
+    _MATCH_PARTS.clear()
     return True
 
 
 def index_terms(text: str, lang: str) -> dict[str, list[int]]:
-    """Every form of every token of a text, with the positions where it occurs."""
+    """Every form of every token of a text, with the positions where it occurs.
+
+    Forms appear in the order a walk through the tokens (:func:`analyze`)
+    first meets them, and each form's positions are increasing. The walk is
+    done a distinct word at a time, not a token at a time: a word's forms
+    are looked up once and share one positions list (most words of an article
+    occur more than once, and every word has up to three forms).
+    """
+    words, starts, ends = _word_lists(text)
+    occurrences: dict[str, list[int]] = {}
+    for pos, word in enumerate(words):
+        positions = occurrences.get(word)
+        if positions is None:
+            occurrences[word] = [pos]
+        else:
+            positions.append(pos)
+    aliases = _aliases(text, words, starts, ends)
     postings: dict[str, list[int]] = {}
-    for token in analyze(text):
-        for form in token_forms(token.text, lang):
-            positions = postings.setdefault(form, [])
-            if not positions or positions[-1] != token.pos:
-                positions.append(token.pos)
+    waiting = 0  # the next alias: it comes after the word at its position
+    for word, positions in occurrences.items():
+        while waiting < len(aliases) and aliases[waiting].pos < positions[0]:
+            alias = aliases[waiting]
+            _add_forms(postings, token_forms(alias.text, lang), [alias.pos])
+            waiting += 1
+        _add_forms(postings, token_forms(word, lang), positions)
+    for alias in aliases[waiting:]:
+        _add_forms(postings, token_forms(alias.text, lang), [alias.pos])
     return postings
+
+
+def _add_forms(
+    postings: dict[str, list[int]], forms: tuple[str, ...], positions: list[int]
+) -> None:
+    """Add positions to each form (the lists are shared, so never changed in place)."""
+    for form in forms:
+        known = postings.get(form)
+        if known is None:
+            postings[form] = positions
+        elif known[-1] < positions[0]:
+            postings[form] = known + positions
+        else:
+            postings[form] = sorted(set(known).union(positions))
 
 
 def is_latin(word: str) -> bool:

@@ -47,10 +47,23 @@ class PackedPostings(bytes):
 
     @classmethod
     def pack(cls, postings: dict[str, list[int]]) -> PackedPostings:
-        terms = tuple(form.encode("utf-8") for form in postings)
-        freqs = tuple(len(positions) for positions in postings.values())
-        values = tuple(encode_positions(positions) for positions in postings.values())
-        return cls(pickle.dumps((terms, freqs, values), pickle.HIGHEST_PROTOCOL))
+        """Pack ``{form: positions}``; forms sharing one positions list share its encoding.
+
+        (:func:`search.analysis.index_terms` gives every form of a word the
+        same list.) Shared bytes pickle once and unpickle as one object, which
+        changes nothing downstream: a postings block holds one value per
+        document of its term.
+        """
+        encoded: dict[int, bytes] = {}
+        values = []
+        for positions in postings.values():
+            value = encoded.get(id(positions))
+            if value is None:
+                value = encoded[id(positions)] = encode_positions(positions)
+            values.append(value)
+        terms = tuple([form.encode("utf-8") for form in postings])
+        freqs = tuple([len(positions) for positions in postings.values()])
+        return cls(pickle.dumps((terms, freqs, tuple(values)), pickle.HIGHEST_PROTOCOL))
 
     def unpack(self) -> tuple[tuple[bytes, ...], tuple[int, ...], tuple[bytes, ...]]:
         """(term bytes, frequencies, encoded positions), in the order they were analyzed."""
