@@ -1,0 +1,192 @@
+"""A bounded, thread-safe LRU cache of search results, keyed by request and index generation.
+
+Why: a search costs tens of milliseconds of CPU (scoring, snippets, facets,
+"did you mean"), and news readers ask the same few questions over and over
+(the front page, today's names). Answering a repeated request from memory
+costs about as much as a trivial endpoint.
+
+Why it is safe, by construction:
+
+- A key is the whole normalized request *and* the generation of the index
+  that answered it (:func:`generation_of`: the generation folder and Whoosh's
+  table-of-contents number, which every commit raises). A commit or a
+  rebuild gives new keys, so nothing computed before it can answer after it.
+  When a new generation shows up, the entries of the others are dropped at
+  once and those generations are never stored again (a thread still holding
+  an old searcher gets a fresh answer, just not a cached one).
+- Values are immutable (frozen dataclasses, tuples, read-only dicts), so
+  handing the same object to several threads and callers is harmless.
+- The bound is on entries *and* on an estimate of their bytes, least
+  recently used first out; ``max_entries=0`` disables the cache.
+
+Each process has its own cache (the workers of ``kiosque serve`` are forked
+processes), so a hit rate is per process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "CacheStats", "ResultCache",
+           "approximate_size", "generation_of"]
+
+DEFAULT_MAX_ENTRIES = 1024
+DEFAULT_MAX_BYTES = 32 * 2**20  # ~10 KB a result page (measured ~20-40 KB of objects): ample
+RETIRED_GENERATIONS_KEPT = 64  # older ones than this are forgotten (they cannot come back)
+
+Value = TypeVar("Value")
+Generation = Hashable
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What a cache holds and how well it served, since it was made."""
+
+    entries: int
+    max_entries: int
+    bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+    evictions: int
+    invalidations: int
+
+    @property
+    def hit_rate(self) -> float:
+        """Hits over lookups (0.0 before any)."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "enabled": self.max_entries > 0,
+                "hit_rate": round(self.hit_rate, 4)}
+
+
+class ResultCache:
+    """Least recently used values by (generation, key), within ``max_entries`` and ``max_bytes``.
+
+    A value larger than a quarter of ``max_bytes`` is returned but not kept
+    (one giant page must not empty the cache). Thread-safe: one lock guards
+    the table; values are computed outside it.
+    """
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        if max_entries < 0 or max_bytes < 0:
+            raise ValueError("cache bounds must be 0 or more")
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes if max_entries else 0
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Generation, Hashable], tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._generation: Generation | None = None
+        self._retired: OrderedDict[Generation, None] = OrderedDict()
+        self._hits = self._misses = self._evictions = self._invalidations = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0
+
+    def get_or_compute(self, generation: Generation, key: Hashable,
+                       compute: Callable[[], Value]) -> Value:
+        """The cached value of ``key`` in ``generation``, else ``compute()`` (then kept).
+
+        Exceptions of ``compute`` propagate and nothing is kept.
+        """
+        if not self.enabled:
+            return compute()
+        found = self._get(generation, key)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        value = compute()
+        self._put(generation, key, value, approximate_size(value))
+        return value
+
+    def _get(self, generation: Generation, key: Hashable) -> Any:
+        with self._lock:
+            self._see(generation)
+            entry = self._entries.get((generation, key))
+            if entry is None:
+                self._misses += 1
+                return _MISSING
+            self._entries.move_to_end((generation, key))
+            self._hits += 1
+            return entry[0]
+
+    def _put(self, generation: Generation, key: Hashable, value: Any, size: int) -> None:
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            self._see(generation)
+            if generation != self._generation:
+                return  # retired while computing: an answer of the past, not kept
+            old = self._entries.pop((generation, key), None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[(generation, key)] = (value, size)
+            self._bytes += size
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+                self._evictions += 1
+
+    def _see(self, generation: Generation) -> None:
+        """Under the lock: a generation never seen before retires the current one."""
+        if generation == self._generation or generation in self._retired:
+            return
+        if self._generation is not None:
+            self._retired[self._generation] = None
+            while len(self._retired) > RETIRED_GENERATIONS_KEPT:
+                self._retired.popitem(last=False)
+            self._invalidations += 1
+        self._generation = generation
+        self._entries.clear()
+        self._bytes = 0
+
+    def clear(self) -> None:
+        """Drop every entry (the counters stay)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(len(self._entries), self.max_entries, self._bytes, self.max_bytes,
+                              self._hits, self._misses, self._evictions, self._invalidations)
+
+
+_MISSING = object()
+
+
+def generation_of(searcher: Any) -> Generation:
+    """What identifies the index state a searcher reads: its generation folder (a rebuild
+    makes a new one) and Whoosh's table-of-contents generation (every commit raises it)."""
+    return (str(searcher._ix.storage.folder), searcher.reader().generation())
+
+
+def approximate_size(value: Any) -> int:
+    """Bytes of ``value`` and everything it holds (``sys.getsizeof`` over the object graph:
+    dataclasses, tuples, lists, dicts, strings), each object counted once."""
+    seen: set[int] = set()
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (tuple, list, set, frozenset)):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return total
