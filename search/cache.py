@@ -19,6 +19,11 @@ Why it is safe, by construction:
 - The bound is on entries *and* on an estimate of their bytes, least
   recently used first out; ``max_entries=0`` disables the cache.
 
+Concurrent misses of one key are computed once: the first thread computes,
+the others wait for its value (a popular query right after a commit, or the
+same page asked by several clients at once, costs one search, not one per
+thread). If that thread fails, each waiter computes for itself.
+
 Each process has its own cache (the workers of ``kiosque serve`` are forked
 processes), so a hit rate is per process.
 """
@@ -39,6 +44,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "CacheStats", "ResultCach
 DEFAULT_MAX_ENTRIES = 1024
 DEFAULT_MAX_BYTES = 32 * 2**20  # ~10 KB a result page (measured ~20-40 KB of objects): ample
 RETIRED_GENERATIONS_KEPT = 64  # older ones than this are forgotten (they cannot come back)
+WAIT_SECONDS = 60.0  # a waiter computes for itself past this (a stuck computation)
 
 Value = TypeVar("Value")
 Generation = Hashable
@@ -54,13 +60,14 @@ class CacheStats:
     max_bytes: int
     hits: int
     misses: int
+    coalesced: int  # misses that waited for the same key computed by another thread
     evictions: int
     invalidations: int
 
     @property
     def hit_rate(self) -> float:
-        """Hits over lookups (0.0 before any)."""
-        lookups = self.hits + self.misses
+        """Hits over lookups (0.0 before any); coalesced misses are not hits."""
+        lookups = self.hits + self.misses + self.coalesced
         return self.hits / lookups if lookups else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +94,8 @@ class ResultCache:
         self._bytes = 0
         self._generation: Generation | None = None
         self._retired: OrderedDict[Generation, None] = OrderedDict()
-        self._hits = self._misses = self._evictions = self._invalidations = 0
+        self._pending: dict[tuple[Generation, Hashable], _Pending] = {}
+        self._hits = self._misses = self._coalesced = self._evictions = self._invalidations = 0
 
     @property
     def enabled(self) -> bool:
@@ -101,23 +109,39 @@ class ResultCache:
         """
         if not self.enabled:
             return compute()
-        found = self._get(generation, key)
+        found, pending, leader = self._get(generation, key)
         if found is not _MISSING:
             return found  # type: ignore[no-any-return]
-        value = compute()
-        self._put(generation, key, value, approximate_size(value))
-        return value
+        if not leader:
+            if pending.event.wait(WAIT_SECONDS) and pending.done:
+                return pending.value  # type: ignore[no-any-return]
+            return compute()  # the computing thread failed (or is stuck): on our own
+        try:
+            value = compute()
+            pending.value, pending.done = value, True
+            self._put(generation, key, value, approximate_size(value))
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop((generation, key), None)
+            pending.event.set()
 
-    def _get(self, generation: Generation, key: Hashable) -> Any:
+    def _get(self, generation: Generation, key: Hashable) -> tuple[Any, _Pending, bool]:
+        """The value or _MISSING, the computation to wait for, and whether it is ours."""
         with self._lock:
             self._see(generation)
             entry = self._entries.get((generation, key))
-            if entry is None:
-                self._misses += 1
-                return _MISSING
-            self._entries.move_to_end((generation, key))
-            self._hits += 1
-            return entry[0]
+            if entry is not None:
+                self._entries.move_to_end((generation, key))
+                self._hits += 1
+                return entry[0], _NOTHING_PENDING, False
+            pending = self._pending.get((generation, key))
+            if pending is not None:
+                self._coalesced += 1
+                return _MISSING, pending, False
+            self._misses += 1
+            pending = self._pending[(generation, key)] = _Pending()
+            return _MISSING, pending, True
 
     def _put(self, generation: Generation, key: Hashable, value: Any, size: int) -> None:
         if size > self.max_bytes // 4:
@@ -158,10 +182,21 @@ class ResultCache:
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(len(self._entries), self.max_entries, self._bytes, self.max_bytes,
-                              self._hits, self._misses, self._evictions, self._invalidations)
+                              self._hits, self._misses, self._coalesced, self._evictions,
+                              self._invalidations)
+
+
+class _Pending:
+    """A value being computed by one thread, which others may wait for."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.done = False
+        self.value: Any = None
 
 
 _MISSING = object()
+_NOTHING_PENDING = _Pending()
 
 
 def generation_of(searcher: Any) -> Generation:

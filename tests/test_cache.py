@@ -85,6 +85,67 @@ def test_an_exception_propagates_and_nothing_is_kept() -> None:
     assert cache.get_or_compute("g", "k", lambda: "ok") == "ok"
 
 
+def test_concurrent_misses_of_one_key_compute_once() -> None:
+    cache = ResultCache(max_entries=4)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> tuple[str]:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return ("value",)
+
+    results: list[object] = []
+    leader = threading.Thread(target=lambda: results.append(cache.get_or_compute("g", "k", slow)))
+    leader.start()
+    started.wait(10)
+    waiters = [threading.Thread(target=lambda: results.append(
+        cache.get_or_compute("g", "k", slow))) for _ in range(3)]
+    for thread in waiters:
+        thread.start()
+    while cache.stats().coalesced < 3:
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in [leader, *waiters]:
+        thread.join()
+    assert calls == [1] and len(results) == 4 and all(r is results[0] for r in results)
+    stats = cache.stats()
+    assert (stats.misses, stats.coalesced, stats.hits) == (1, 3, 0)
+
+
+def test_waiters_compute_for_themselves_when_the_first_fails() -> None:
+    cache = ResultCache(max_entries=4)
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> str:
+        started.set()
+        release.wait(10)
+        raise RuntimeError("index gone")
+
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            cache.get_or_compute("g", "k", failing)
+        except RuntimeError as error:
+            errors.append(error)
+
+    leader = threading.Thread(target=first)
+    leader.start()
+    started.wait(10)
+    got: list[str] = []
+    waiter = threading.Thread(
+        target=lambda: got.append(cache.get_or_compute("g", "k", lambda: "ok")))
+    waiter.start()
+    while cache.stats().coalesced < 1:
+        threading.Event().wait(0.01)
+    release.set()
+    leader.join()
+    waiter.join()
+    assert len(errors) == 1 and got == ["ok"]
+
+
 def test_negative_bounds_are_refused() -> None:
     with pytest.raises(ValueError):
         ResultCache(max_entries=-1)
@@ -109,7 +170,7 @@ def test_threads_hammering_a_small_cache_keep_it_consistent() -> None:
         thread.join()
     stats = cache.stats()
     assert not errors
-    assert stats.entries <= 16 and stats.hits + stats.misses == 8 * 2000
+    assert stats.entries <= 16 and stats.hits + stats.misses + stats.coalesced == 8 * 2000
     assert stats.bytes == sum(size for _, size in cache._entries.values())
 
 

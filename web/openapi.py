@@ -114,6 +114,9 @@ SCHEMAS: dict[str, Any] = {
         "enabled": {"type": "boolean"},
         "entries": COUNT, "max_entries": COUNT, "bytes": COUNT, "max_bytes": COUNT,
         "hits": COUNT, "misses": COUNT, "evictions": COUNT,
+        "coalesced": {"type": "integer", "minimum": 0,
+                      "description": "Misses that waited for the same request computed by "
+                                     "another thread instead of computing it again"},
         "invalidations": {"type": "integer", "minimum": 0,
                           "description": "Times a new index generation emptied the cache"},
         "hit_rate": {"type": "number", "minimum": 0, "maximum": 1},
