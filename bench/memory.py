@@ -89,6 +89,22 @@ def rss_mb(pid: int) -> float:
     return total / 2**20
 
 
+def rss_split_mb(pid: int) -> tuple[float, float]:
+    """(anonymous, file-backed) RSS of a process and its descendants, in MB: the heap, which
+    is the process's own, and mapped files (the index through mmap, libraries), which are
+    the kernel's page cache, shared between processes and reclaimable."""
+    process = psutil.Process(pid)
+    anonymous = mapped = 0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            info = proc.memory_info()
+        except psutil.NoSuchProcess:
+            continue
+        anonymous += info.rss - info.shared
+        mapped += info.shared
+    return anonymous / 2**20, mapped / 2**20
+
+
 def kiosque_env() -> dict[str, str]:
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
     return {**os.environ, "PYTHONPATH": path}
@@ -271,6 +287,7 @@ def run(args: argparse.Namespace) -> str:
             samples.append((elapsed, rss_mb(server.pid)))
             time.sleep(min(args.every, max(0.0, seconds - elapsed)))
         samples.append((time.monotonic() - begin, rss_mb(server.pid)))
+        split = rss_split_mb(server.pid)
         served = load.served - warm_served
         stop.set()
         cache = cache_figures(port)
@@ -283,12 +300,12 @@ def run(args: argparse.Namespace) -> str:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    return report(args, samples, started_rss, warm_rss, served, load, load_start, cache)
+    return report(args, samples, started_rss, warm_rss, served, load, load_start, cache, split)
 
 
 def report(args: argparse.Namespace, samples: list[tuple[float, float]], started: float,
            warm: float, served: int, load: Load, load_start: tuple[float, ...],
-           cache: str) -> str:  # fmt: skip
+           cache: str, split: tuple[float, float]) -> str:  # fmt: skip
     seconds = samples[-1][0]
     second_half = [(t, mb) for t, mb in samples if t >= seconds / 2]
     rows = [
@@ -297,6 +314,8 @@ def report(args: argparse.Namespace, samples: list[tuple[float, float]], started
         *((f"RSS at {p}% of the run", f"{at_fraction(samples, seconds * p / 100):.0f} MB")
           for p in (25, 50, 75)),
         ("RSS at 100% of the run", f"{samples[-1][1]:.0f} MB"),
+        ("of which anonymous (heap) / file-backed (index pages, libraries)",
+         f"{split[0]:.0f} MB / {split[1]:.0f} MB"),
         ("RSS max", f"{max(mb for _, mb in samples):.0f} MB"),
         ("slope over the second half", f"{slope_mb_per_minute(second_half):+.2f} MB/min"),
         ("requests served during the run", f"{served:,} ({served / seconds:.1f}/s)"),

@@ -16,7 +16,14 @@ from whoosh.searching import Searcher
 
 from . import ranking, store
 from .analysis import STEMMED_LANGUAGES, trim_caches
-from .cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, CacheStats, ResultCache, generation_of
+from .cache import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ENTRIES,
+    CacheStats,
+    ResultCache,
+    generation_of,
+    per_generation,
+)
 from .querybuild import BuiltQuery, MatchPlan, build_query
 from .querylang import ParsedQuery, parse_query
 from .records import Article, RecordError, parse_date
@@ -470,8 +477,9 @@ class _Run:
 
 
 def column(searcher: Searcher, name: str) -> Any:
-    """A column of values by document number, read once per searcher (opening one costs ms)."""
-    cache = searcher.__dict__.setdefault("_kiosque_columns", {})
+    """A column of values by document number, read once per index generation (opening one
+    costs ms) and shared by the searchers of all threads."""
+    cache = per_generation(searcher, "columns")  # shared by the searchers of every thread
     if name not in cache:
         # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
         cache[name] = list(searcher.reader().column_reader(name))
@@ -527,8 +535,8 @@ def _count_column(
 
 def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
     """A column as integer codes by document number, and the value of each code
-    (worked out once per searcher), so that counting is numpy's work."""
-    cache = searcher.__dict__.setdefault("_kiosque_coded", {})
+    (worked out once per index generation), so that counting is numpy's work."""
+    cache = per_generation(searcher, "coded")
     if name not in cache:
         index: dict[Any, int] = {}
         values = column(searcher, name)

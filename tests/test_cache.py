@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -330,3 +331,22 @@ def test_engines_search_concurrently_with_commits(private_engine: SearchEngine) 
         thread.join()
     assert not errors
     assert engine.search("quokkamarin", per_page=50, expand_stories=True).total == 3
+
+
+def test_columns_are_shared_by_the_threads_and_renewed_by_a_commit(
+        private_engine: SearchEngine) -> None:
+    from search.engine import column
+
+    engine = private_engine
+    found: list[object] = []
+    thread = threading.Thread(target=lambda: found.append(column(engine.searcher(), "day")))
+    thread.start()
+    thread.join()
+    mine = column(engine.searcher(), "day")
+    assert found[0] is mine and engine.searcher() is not None
+    add_documents([Article(id="late", title="Un article tardif", body="Publié bien plus tard "
+                           "que les autres, cet article change les colonnes.", lang="fr",
+                           date=dt.date(2030, 1, 2))],
+                  engine.index_dir, workers=1)
+    renewed = column(engine.searcher(), "day")
+    assert renewed is not mine and 20300102 in renewed and 20300102 not in mine
