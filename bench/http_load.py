@@ -144,25 +144,29 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[s
     return result
 
 
-def cache_counts(server: Server, polls: int = 40) -> dict[int, tuple[int, int]]:
-    """(hits, misses) of the result cache of each worker process, by pid, from
+def cache_counts(server: Server, polls: int = 40) -> dict[int, tuple[int, int, int]]:
+    """(hits, misses, coalesced) of the result cache of each worker process, by pid, from
     ``/api/stats`` (answered by whichever process takes the connection: polled
     until every worker has answered, or ``polls`` times)."""
-    found: dict[int, tuple[int, int]] = {}
+    found: dict[int, tuple[int, int, int]] = {}
     for _ in range(polls):
         with urllib.request.urlopen(f"{server.url}/api/stats", timeout=10) as response:
             body = json.load(response)
-        found[body["pid"]] = (body["cache"]["hits"], body["cache"]["misses"])
+        cache = body["cache"]
+        found[body["pid"]] = (cache["hits"], cache["misses"], cache["coalesced"])
         if len(found) >= server.workers:
             break
     return found
 
 
-def hit_rate(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]) -> str:
-    """Hits over lookups between two ``cache_counts`` (workers seen both times)."""
-    hits = sum(after[pid][0] - before[pid][0] for pid in after if pid in before)
-    lookups = hits + sum(after[pid][1] - before[pid][1] for pid in after if pid in before)
-    return f"{hits / lookups:.1%}" if lookups else "?"
+def hit_rate(before: dict[int, tuple[int, int, int]],
+             after: dict[int, tuple[int, int, int]]) -> str:  # fmt: skip
+    """Hits over lookups between two ``cache_counts`` (workers seen both times), and the
+    share of lookups that waited for the same request computed by another thread."""
+    hits, misses, coalesced = (sum(after[pid][i] - before[pid][i] for pid in after if pid in before)
+                               for i in range(3))  # fmt: skip
+    lookups = hits + misses + coalesced
+    return f"{hits / lookups:.1%} (+{coalesced / lookups:.1%} coalesced)" if lookups else "?"
 
 
 def tree_memory_mb(pid: int) -> float:

@@ -41,7 +41,7 @@ RERANK_WINDOW = 200
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 365.0
 FACET_FIELDS = ("lang", "source", "year")
-SERVING_CACHE_WORDS = 100_000  # analysis caches emptied beyond this: ~90 MB at most
+SERVING_CACHE_WORDS = 50_000  # analysis caches emptied beyond this: ~45 MB at most
 
 
 class SearchError(ValueError):
