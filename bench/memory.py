@@ -232,10 +232,13 @@ def verdict(samples: list[tuple[float, float]]) -> str:
     slope = slope_mb_per_minute(second_half)
     noise = slope_noise_mb_per_minute(second_half)
     level = slope <= 2 * noise or slope < LEVEL_MB_PER_MINUTE
+    marks = [at_fraction(samples, seconds * q / 4) for q in range(5)]
+    quarters = ", ".join(f"{marks[q + 1] - marks[q]:+.0f}" for q in range(4))
     return (f"**{'level' if level else 'growing'}**: second-half slope {slope:+.2f} MB/min, "
             f"standard error {noise:.2f} (level when at most 2 s.e. above 0, or under "
             f"{LEVEL_MB_PER_MINUTE} MB/min); max RSS {max(first or [0]):.0f} MB in the first "
-            f"half, {max(mb for _, mb in second_half):.0f} MB in the second")
+            f"half, {max(mb for _, mb in second_half):.0f} MB in the second; RSS change by "
+            f"quarter of the run: {quarters} MB")
 
 
 def cache_figures(port: int) -> str:
