@@ -1,15 +1,22 @@
-"""HTTP load: ``GET /api/search`` at 8, 32 and 64 connections, beside a trivial endpoint.
+"""HTTP load: ``GET /api/search`` at 8, 32 and 64 connections, beside a trivial endpoint,
+with the result cache and without it.
 
-Starts one ``kiosque serve`` on loopback per ``--workers`` value (1, 2...:
-server processes sharing the port; ``--threads`` each), all at once, warms
-each up, then for each connection level and each server in turn runs wrk
-(Debian: ``apt-get install -y wrk``) for ``--seconds`` against ``/api/health``
-(a one-line JSON answer of the same Flask + waitress stack: the ceiling) and
-against ``/api/search?q=...`` (cycling through ``bench/queries.txt``).
-Interleaving the servers level by level keeps the comparison fair on a
-shared machine. Prints requests/s, latency p50/p99, errors, the search /
-trivial ratio of the same server at the same level, and the 1-minute load
-average just before each wrk run; then each server's memory (PSS of the
+Starts, all at once on loopback, one ``kiosque serve`` per ``--workers``
+value (1, 2...: server processes sharing the port; ``--threads`` each) and
+per ``--cache`` setting: ``on`` is the default result cache (``--cache-size``
+entries a process), ``off`` is ``--cache-size 0``. Warms each up, then for
+each connection level and each worker count in turn runs wrk (Debian:
+``apt-get install -y wrk``) for ``--seconds`` against ``/api/health`` (a
+one-line JSON answer of the same Flask + waitress stack: the ceiling), then
+against ``/api/search?q=...`` of each cache setting (cycling through the 540
+queries of ``bench/queries.txt``: with the cache on, every query is a hit
+once it has been asked, which is the best case for a cache; the ``off`` rows
+are the worst case, every request computed). Interleaving keeps the
+comparison fair on a shared machine. Prints requests/s, latency p50/p99,
+errors, the search / trivial ratio (against the trivial run of the same
+worker count at the same level), the 1-minute load average just before each
+wrk run, and for the cached rows the hit rate of the run (from
+``/api/stats`` of each worker process); then each server's memory (PSS of the
 process tree).
 
     python -m bench.http_load --index-dir bench/out/idx-kiosque-corpus-2000 --seconds 10
@@ -19,6 +26,7 @@ process tree).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -50,6 +58,7 @@ class Server:
     """One ``kiosque serve`` under test."""
 
     workers: int
+    cache: str  # "on" or "off"
     port: int
     process: subprocess.Popen[bytes]
 
@@ -66,17 +75,18 @@ class Server:
             self.process.wait()
 
 
-def start_server(index_dir: Path, threads: int, workers: int) -> Server:
+def start_server(index_dir: Path, threads: int, workers: int, cache: str,
+                 cache_size: int) -> Server:  # fmt: skip
     """``kiosque serve --workers N`` on a free port; returns once /api/health answers."""
     port = free_port()
     command = [sys.executable, "-m", "web.cli", "serve", "--index-dir", str(index_dir),
-               "--port", str(port), "--threads", str(threads),
-               "--workers", str(workers)]  # fmt: skip
+               "--port", str(port), "--threads", str(threads), "--workers", str(workers),
+               "--cache-size", str(cache_size if cache == "on" else 0)]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )  # fmt: skip
-    server = Server(workers, port, process)
+    server = Server(workers, cache, port, process)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -134,6 +144,31 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[s
     return result
 
 
+def cache_counts(server: Server, polls: int = 40) -> dict[int, tuple[int, int, int]]:
+    """(hits, misses, coalesced) of the result cache of each worker process, by pid, from
+    ``/api/stats`` (answered by whichever process takes the connection: polled
+    until every worker has answered, or ``polls`` times)."""
+    found: dict[int, tuple[int, int, int]] = {}
+    for _ in range(polls):
+        with urllib.request.urlopen(f"{server.url}/api/stats", timeout=10) as response:
+            body = json.load(response)
+        cache = body["cache"]
+        found[body["pid"]] = (cache["hits"], cache["misses"], cache["coalesced"])
+        if len(found) >= server.workers:
+            break
+    return found
+
+
+def hit_rate(before: dict[int, tuple[int, int, int]],
+             after: dict[int, tuple[int, int, int]]) -> str:  # fmt: skip
+    """Hits over lookups between two ``cache_counts`` (workers seen both times), and the
+    share of lookups that waited for the same request computed by another thread."""
+    hits, misses, coalesced = (sum(after[pid][i] - before[pid][i] for pid in after if pid in before)
+                               for i in range(3))  # fmt: skip
+    lookups = hits + misses + coalesced
+    return f"{hits / lookups:.1%} (+{coalesced / lookups:.1%} coalesced)" if lookups else "?"
+
+
 def tree_memory_mb(pid: int) -> float:
     """PSS of a process and its children, in MB (needs psutil)."""
     from bench.indexing import _tree_rss
@@ -141,11 +176,24 @@ def tree_memory_mb(pid: int) -> float:
     return _tree_rss(pid) / 1e6
 
 
-def row(server: Server, level: int, name: str, r: dict[str, float], ratio: str) -> str:
+def row(server: Server, level: int, name: str, r: dict[str, float], ratio: str,
+        hits: str = "") -> str:  # fmt: skip
     errors = f"{r['errors']}" if not r["errors"] else (
         f"{r['errors']} ({r['non2xx']} non-2xx, {r['socket']} socket, {r['timeouts']} timeouts)")
     return (f"| {server.workers} | {level} | {name} | {r['rps']:.1f} | {r['p50']:.1f} "
-            f"| {r['p99']:.1f} | {errors} | {ratio} | {r['load']:.1f} |")  # fmt: skip
+            f"| {r['p99']:.1f} | {errors} | {ratio} | {hits} | {r['load']:.1f} |")  # fmt: skip
+
+
+def measure_level(group: list[Server], level: int, seconds: int, script: Path) -> None:
+    """At one connection level: the trivial endpoint, then search on each cache setting."""
+    trivial = wrk(group[0].url + "/api/health", level, seconds, None)
+    print(row(group[0], level, "/api/health", trivial, ""), flush=True)
+    for server in group:
+        before = cache_counts(server) if server.cache == "on" else {}
+        search = wrk(server.url + "/", level, seconds, script)
+        hits = hit_rate(before, cache_counts(server)) if server.cache == "on" else ""
+        print(row(server, level, f"/api/search, cache {server.cache}", search,
+                  f"{search['rps'] / trivial['rps']:.3f}", hits), flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -156,35 +204,38 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="server processes, comma-separated")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="connections")
     parser.add_argument("--warmup", type=int, default=15, help="seconds of search per server")
+    parser.add_argument("--cache", default="on,off",
+                        help="result cache settings to compare: on (--cache-size), off (0)")
+    parser.add_argument("--cache-size", type=int, default=1024, help="entries, when on")
     args = parser.parse_args()
     from bench.indexing import machine
 
     workers = [int(n) for n in args.workers.split(",")]
+    caches = [c.strip() for c in args.cache.split(",") if c.strip() in ("on", "off")]
     levels = [int(n) for n in args.levels.split(",")]
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for _, _, q in load_queries()]
     script = lua_script(paths)
     print(f"machine: {machine()}\nindex: {args.index_dir}, waitress threads {args.threads}, "
-          f"{args.seconds} s per run, {len(paths)} queries", flush=True)  # fmt: skip
-    servers: list[Server] = []
+          f"{args.seconds} s per run, {len(paths)} queries, cache {'/'.join(caches)} "
+          f"(on: {args.cache_size} entries)", flush=True)  # fmt: skip
+    groups: list[list[Server]] = []
     try:
         for count in workers:
-            servers.append(start_server(args.index_dir, args.threads, count))
-        for server in servers:
+            groups.append([start_server(args.index_dir, args.threads, count, cache,
+                                        args.cache_size) for cache in caches])  # fmt: skip
+        for server in (server for group in groups for server in group):
             wrk(server.url + "/", max(levels), args.warmup, script)
         print("| workers | connections | endpoint | req/s | p50 ms | p99 ms | errors "
-              "| search / trivial | load |\n|---|---|---|---|---|---|---|---|---|", flush=True)
+              "| search / trivial | cache hits | load |\n"
+              "|---|---|---|---|---|---|---|---|---|---|", flush=True)
         for level in levels:
-            for server in servers:
-                trivial = wrk(server.url + "/api/health", level, args.seconds, None)
-                search = wrk(server.url + "/", level, args.seconds, script)
-                print(row(server, level, "/api/health", trivial, ""))
-                print(row(server, level, "/api/search", search,
-                          f"{search['rps'] / trivial['rps']:.3f}"), flush=True)  # fmt: skip
-        for server in servers:
-            print(f"memory, {server.workers} worker(s): "
+            for group in groups:
+                measure_level(group, level, args.seconds, script)
+        for server in (server for group in groups for server in group):
+            print(f"memory, {server.workers} worker(s), cache {server.cache}: "
                   f"{tree_memory_mb(server.process.pid):.0f} MB PSS", flush=True)
     finally:
-        for server in servers:
+        for server in (server for group in groups for server in group):
             server.stop()
         script.unlink()
 

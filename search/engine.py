@@ -16,6 +16,14 @@ from whoosh.searching import Searcher
 
 from . import ranking, store
 from .analysis import STEMMED_LANGUAGES, trim_caches
+from .cache import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ENTRIES,
+    CacheStats,
+    ResultCache,
+    generation_of,
+    per_generation,
+)
 from .querybuild import BuiltQuery, MatchPlan, build_query
 from .querylang import ParsedQuery, parse_query
 from .records import Article, RecordError, parse_date
@@ -33,7 +41,7 @@ RERANK_WINDOW = 200
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 365.0
 FACET_FIELDS = ("lang", "source", "year")
-SERVING_CACHE_WORDS = 100_000  # analysis caches emptied beyond this: ~90 MB at most
+SERVING_CACHE_WORDS = 50_000  # analysis caches emptied beyond this: ~45 MB at most
 
 
 class SearchError(ValueError):
@@ -46,14 +54,22 @@ class SearchEngine:
     Each thread reuses its own searcher, replaced when a commit or a rebuild
     lands, so a new index is visible to the next query without a restart.
     Raises :class:`search.IndexNotFound` when the directory holds no usable index.
+
+    Searches, "more like this" and suggestions are kept in a result cache of
+    ``cache_size`` entries and at most ``cache_bytes`` (search/cache.py: keyed
+    by the request and the index generation, so a commit is never answered
+    with older results; ``cache_size=0`` disables it).
     """
 
-    def __init__(self, index_dir: str | Path = "index_data") -> None:
+    def __init__(self, index_dir: str | Path = "index_data", *,
+                 cache_size: int = DEFAULT_MAX_ENTRIES,
+                 cache_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._index = store.open_index(self.index_dir)
         self._stamp = store.generation_stamp(self.index_dir)
+        self.cache = ResultCache(cache_size, cache_bytes)
 
     # -- searchers ---------------------------------------------------------
 
@@ -106,8 +122,38 @@ class SearchEngine:
         """One page of ranked results with highlights, facets and a "did you mean".
 
         Raises SearchError for an invalid page, per_page, sort or date; the
-        query text itself never raises.
+        query text itself never raises. A repeated request is answered from
+        the result cache (the same, immutable page) until the index changes.
         """
+        page, per_page, sort = _check_paging(page, per_page, sort)
+        langs = tuple(value.lower() for value in _as_list(lang))  # as _Filters reads them
+        sources = _as_list(source)
+        start, end = _as_date(date_from, "from"), _as_date(date_to, "to")
+        recency, expand_stories = bool(recency), bool(expand_stories)
+        key = ("search", query or "", page, per_page, langs, sources, start, end, sort,
+               recency, expand_stories)
+
+        def compute() -> ResultPage:
+            return self._search(query, page, per_page, langs or None, sources or None, start,
+                                end, sort, recency=recency, expand_stories=expand_stories)
+
+        return self.cache.get_or_compute(generation_of(self.searcher()), key, compute)
+
+    def _search(
+        self,
+        query: str,
+        page: int = 1,
+        per_page: int = 10,
+        lang: str | Sequence[str] | None = None,
+        source: str | Sequence[str] | None = None,
+        date_from: dt.date | str | None = None,
+        date_to: dt.date | str | None = None,
+        sort: str = "relevance",
+        *,
+        recency: bool = True,
+        expand_stories: bool = False,
+    ) -> ResultPage:
+        """``search`` without the cache."""
         page, per_page, sort = _check_paging(page, per_page, sort)
         parsed = parse_query(query or "")
         filters = _Filters.from_request(parsed, lang, source, date_from, date_to)
@@ -183,6 +229,12 @@ class SearchEngine:
 
     def more_like(self, doc_id: str, limit: int = 5) -> list[Hit]:
         """Articles about the same thing as ``doc_id``, other stories first; [] if unknown."""
+        limit = max(1, min(limit, 50))
+        return list(self.cache.get_or_compute(
+            generation_of(self.searcher()), ("more_like", doc_id, limit),
+            lambda: tuple(self._more_like(doc_id, limit))))
+
+    def _more_like(self, doc_id: str, limit: int) -> list[Hit]:
         searcher = self.searcher()
         docnum = searcher.document_number(id=doc_id)
         if docnum is None:
@@ -201,7 +253,14 @@ class SearchEngine:
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of what the user is typing, from the index vocabulary."""
-        return completions(self.searcher(), prefix, max(1, min(limit, 50)))
+        searcher, limit = self.searcher(), max(1, min(limit, 50))
+        return list(self.cache.get_or_compute(
+            generation_of(searcher), ("suggest", prefix, limit),
+            lambda: tuple(completions(searcher, prefix, limit))))
+
+    def cache_stats(self) -> CacheStats:
+        """Entries, bytes, hits and misses of this engine's result cache (this process)."""
+        return self.cache.stats()
 
     # -- statistics --------------------------------------------------------
 
@@ -418,8 +477,9 @@ class _Run:
 
 
 def column(searcher: Searcher, name: str) -> Any:
-    """A column of values by document number, read once per searcher (opening one costs ms)."""
-    cache = searcher.__dict__.setdefault("_kiosque_columns", {})
+    """A column of values by document number, read once per index generation (opening one
+    costs ms) and shared by the searchers of all threads."""
+    cache = per_generation(searcher, "columns")  # shared by the searchers of every thread
     if name not in cache:
         # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
         cache[name] = list(searcher.reader().column_reader(name))
@@ -475,8 +535,8 @@ def _count_column(
 
 def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
     """A column as integer codes by document number, and the value of each code
-    (worked out once per searcher), so that counting is numpy's work."""
-    cache = searcher.__dict__.setdefault("_kiosque_coded", {})
+    (worked out once per index generation), so that counting is numpy's work."""
+    cache = per_generation(searcher, "coded")
     if name not in cache:
         index: dict[Any, int] = {}
         values = column(searcher, name)

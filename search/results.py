@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,27 @@ class Hit:
         }
 
 
+class ReadOnlyDict(dict):  # type: ignore[type-arg]
+    """A dict that refuses changes: the facets of a page that may be shared (the engine's
+    result cache hands the same page to every caller). Still a dict for JSON and templates."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the facets of a result page are read-only; copy them with dict()")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReadOnlyDict, (dict(self),))
+
+
+def read_only(facets: dict[str, dict[str, int]]) -> ReadOnlyDict:
+    """``facets`` (a dict of dicts) as read-only dicts, outer and inner."""
+    if isinstance(facets, ReadOnlyDict):
+        return facets
+    return ReadOnlyDict({name: ReadOnlyDict(counts) for name, counts in facets.items()})
+
+
 @dataclass(frozen=True)
 class ResultPage:
     """One page of results, with the total, facets and a "did you mean"."""
@@ -68,6 +89,9 @@ class ResultPage:
     hits: tuple[Hit, ...]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "facets", read_only(self.facets))
 
     @property
     def pages(self) -> int:
@@ -82,5 +106,5 @@ class ResultPage:
             "per_page": self.per_page,
             "suggestion": self.suggestion,
             "hits": [hit.to_dict() for hit in self.hits],
-            "facets": self.facets,
+            "facets": {name: dict(counts) for name, counts in self.facets.items()},
         }

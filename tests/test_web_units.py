@@ -136,3 +136,13 @@ def test_short_setting_names_are_accepted(tmp_path: Any) -> None:
     app = create_app({"INDEX_DIR": str(tmp_path), "ADMIN_TOKEN": "t", "TESTING": True})
     assert app.config["KIOSQUE_INDEX_DIR"] == str(tmp_path)
     assert app.config["KIOSQUE_ADMIN_TOKEN"] == "t" and app.config["TESTING"] is True
+
+
+def test_malloc_arenas_are_limited_where_glibc_runs() -> None:
+    import platform
+
+    from web.serve import limit_malloc_arenas
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt(M_ARENA_MAX) is glibc's")
+    assert limit_malloc_arenas() is True

@@ -37,6 +37,8 @@ def app_config(index_dir: Path | str, **overrides: Any) -> dict[str, Any]:
         "KIOSQUE_MAX_QUERY_CHARS": 1000,
         "KIOSQUE_PER_PAGE": 10,
         "KIOSQUE_RETRY_SECONDS": 0.0,
+        "KIOSQUE_CACHE_SIZE": 1024,
+        "KIOSQUE_CACHE_MB": 32,
     }
     config.update(overrides)
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -57,6 +58,14 @@ def suggest() -> Response:
 @bp.get("/api/health")
 def health() -> Response:
     return jsonify({"status": "ok", "documents": engine().document_count()})
+
+
+@bp.get("/api/stats")
+def stats() -> Response:
+    """This server process's result cache (each worker process has its own) and index size."""
+    searching = engine()
+    return jsonify({"documents": searching.document_count(), "pid": os.getpid(),
+                    "cache": searching.cache_stats().to_dict()})
 
 
 @bp.get("/api/articles/<path:doc_id>")

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import click
 from indexer import BuildReport, IndexBusy, add_documents, build_index, delete_documents
 from indexer.readers import SAMPLE_CORPUS_DIR
 from search import IndexNotFound, SearchEngine, SearchError
+from search.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from search.store import current_generation
 
 INDEX_DIR_ENV = "KIOSQUE_INDEX_DIR"
@@ -234,7 +236,8 @@ def marked(fragment: str) -> str:
 
 
 def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--host``, ``--port``, ``--threads`` and ``--workers``, shared by serve and demo."""
+    """``--host``, ``--port``, ``--threads``, ``--workers`` and the result cache's bounds,
+    shared by serve and demo."""
     options = [
         click.option("--host", default="127.0.0.1", show_default=True),
         click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True),
@@ -243,6 +246,13 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--workers", type=click.IntRange(1, 64), default=None,
                      help="Server processes sharing the port (default: one per core, at most 4; "
                      "1: a single process)."),
+        click.option("--cache-size", type=click.IntRange(0), envvar="KIOSQUE_CACHE_SIZE",
+                     default=DEFAULT_MAX_ENTRIES, show_default=True,
+                     help="Results kept in memory by each server process for repeated "
+                     "requests (0: no cache); a commit empties it."),
+        click.option("--cache-mb", type=click.IntRange(0), envvar="KIOSQUE_CACHE_MB",
+                     default=DEFAULT_MAX_BYTES // 2**20, show_default=True,
+                     help="At most this many MB of cached results a process."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -264,30 +274,48 @@ def default_workers() -> int:
 @main.command("serve")
 @server_options
 @index_dir_option
-def serve_command(host: str, port: int, threads: int, workers: int | None,
-                  index_dir: Path) -> None:
+def serve_command(host: str, port: int, threads: int, workers: int | None, cache_size: int,
+                  cache_mb: int, index_dir: Path) -> None:
     """Serve the search page and the JSON API with waitress."""
+    cache = CacheBounds(cache_size, cache_mb)
     with library_errors():
-        engine = SearchEngine(index_dir)  # fail now, with the hint, not on the first request
-    serve(index_dir, host, port, threads, workers, engine)
+        engine = cache.engine(index_dir)  # fail now, with the hint, not on the first request
+    serve(index_dir, host, port, threads, workers, engine, cache)
 
 
 @main.command("demo")
 @server_options
 @index_dir_option
-def demo_command(host: str, port: int, threads: int, workers: int | None,
-                 index_dir: Path) -> None:
+def demo_command(host: str, port: int, threads: int, workers: int | None, cache_size: int,
+                 cache_mb: int, index_dir: Path) -> None:
     """Index the bundled sample corpus if the index is empty, then serve it."""
     if current_generation(index_dir) is None:
         click.echo(f"indexing the sample corpus into {index_dir} (once)...", err=True)
         with library_errors(), progress_bar("indexing") as progress:
             report = build_index([SAMPLE_CORPUS_DIR], index_dir, progress=progress)
         summarize(report, "built")
-    serve(index_dir, host, port, threads, workers)
+    serve(index_dir, host, port, threads, workers, None, CacheBounds(cache_size, cache_mb))
+
+
+@dataclass(frozen=True)
+class CacheBounds:
+    """``--cache-size`` and ``--cache-mb``: the result cache of each server process."""
+
+    entries: int = DEFAULT_MAX_ENTRIES
+    megabytes: int = DEFAULT_MAX_BYTES // 2**20
+
+    def engine(self, index_dir: Path) -> SearchEngine:
+        return SearchEngine(index_dir, cache_size=self.entries,
+                            cache_bytes=self.megabytes * 2**20)
+
+    def settings(self, index_dir: Path) -> dict[str, Any]:
+        """The settings of ``create_app``."""
+        return {"INDEX_DIR": str(index_dir), "CACHE_SIZE": self.entries,
+                "CACHE_MB": self.megabytes}
 
 
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int | None,
-          engine: SearchEngine | None = None) -> None:
+          engine: SearchEngine | None = None, cache: CacheBounds = CacheBounds()) -> None:
     """Run the web app under waitress until interrupted.
 
     One process shares one engine between its threads; with several workers,
@@ -302,12 +330,12 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int | No
         raise click.UsageError("--workers above 1 needs os.fork (POSIX); use --workers 1")
     click.echo(f"serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     if workers == 1:
-        engine = engine or SearchEngine(index_dir)
-        run(create_app({"INDEX_DIR": str(index_dir), "ENGINE": engine}), host, port, threads)
+        engine = engine or cache.engine(index_dir)
+        run(create_app({**cache.settings(index_dir), "ENGINE": engine}), host, port, threads)
         return
     del engine  # each worker opens its own, after the fork
     try:
-        run_workers(lambda: create_app({"INDEX_DIR": str(index_dir)}), host, port, threads,
+        run_workers(lambda: create_app(cache.settings(index_dir)), host, port, threads,
                     workers)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from search.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
+
 DEFAULTS: dict[str, Any] = {
     "KIOSQUE_INDEX_DIR": "index_data",
     "KIOSQUE_ADMIN_TOKEN": None,
@@ -19,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "KIOSQUE_MAX_QUERY_CHARS": 1000,
     "KIOSQUE_PER_PAGE": 10,
     "KIOSQUE_RETRY_SECONDS": 2.0,
+    "KIOSQUE_CACHE_SIZE": DEFAULT_MAX_ENTRIES,
+    "KIOSQUE_CACHE_MB": DEFAULT_MAX_BYTES // 2**20,
 }
 
 _PARSERS = {
@@ -29,11 +33,20 @@ _PARSERS = {
     "KIOSQUE_MAX_QUERY_CHARS": int,
     "KIOSQUE_PER_PAGE": int,
     "KIOSQUE_RETRY_SECONDS": float,
+    "KIOSQUE_CACHE_SIZE": lambda value: non_negative(int(value)),
+    "KIOSQUE_CACHE_MB": lambda value: non_negative(int(value)),
 }
 
 
 class ConfigError(ValueError):
     """A setting whose value cannot be used (the message names the variable)."""
+
+
+def non_negative(value: int) -> int:
+    """``value`` when 0 or more; raises ValueError otherwise."""
+    if value < 0:
+        raise ValueError(value)
+    return value
 
 
 def parse_origins(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ def error_response(description: str) -> dict[str, Any]:
 
 
 STRING = {"type": "string"}
+COUNT = {"type": "integer", "minimum": 0}
 DATE = nullable("string", format="date")
 
 SCHEMAS: dict[str, Any] = {
@@ -103,6 +104,23 @@ SCHEMAS: dict[str, Any] = {
     },
     "Suggestions": obj({"query": STRING, "suggestions": {"type": "array", "items": STRING}}),
     "Health": obj({"status": {"const": "ok"}, "documents": {"type": "integer", "minimum": 0}}),
+    "Stats": obj({
+        "documents": {"type": "integer", "minimum": 0},
+        "pid": {"type": "integer", "description": "The server process that answered (each "
+                                                  "worker process has its own cache)"},
+        "cache": ref("CacheStats"),
+    }),
+    "CacheStats": obj({
+        "enabled": {"type": "boolean"},
+        "entries": COUNT, "max_entries": COUNT, "bytes": COUNT, "max_bytes": COUNT,
+        "hits": COUNT, "misses": COUNT, "evictions": COUNT,
+        "coalesced": {"type": "integer", "minimum": 0,
+                      "description": "Misses that waited for the same request computed by "
+                                     "another thread instead of computing it again"},
+        "invalidations": {"type": "integer", "minimum": 0,
+                          "description": "Times a new index generation emptied the cache"},
+        "hit_rate": {"type": "number", "minimum": 0, "maximum": 1},
+    }),
     "IndexReport": obj({
         "indexed": {"type": "integer"},
         "duplicates": {"type": "integer"},
@@ -186,6 +204,10 @@ def _paths() -> dict[str, Any]:
         "/api/health": {"get": {
             "operationId": "health", "summary": "Is the index usable, and how big is it",
             "responses": {"200": json_response("Healthy", ref("Health")), **COMMON_ERRORS}}},
+        "/api/stats": {"get": {
+            "operationId": "stats", "summary": "Addition: this process's result cache "
+                                               "(entries, bytes, hits, misses) and index size",
+            "responses": {"200": json_response("Statistics", ref("Stats")), **COMMON_ERRORS}}},
         "/api/articles": {"post": {
             "operationId": "addArticles", "summary": "Add or replace articles",
             "security": [{"bearer": []}],

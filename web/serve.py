@@ -6,6 +6,7 @@ sent: client, method, path, status and duration.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import socket
@@ -19,6 +20,8 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from waitress.task import ErrorTask
 
 ACCESS_LOGGER = "kiosque.access"
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+MALLOC_ARENAS = 2
 # The codes web.errors gives the same statuses, for the requests waitress refuses itself.
 WAITRESS_ERROR_CODES = {
     400: "bad_request",
@@ -132,12 +135,30 @@ def preload() -> None:
         stem(lang, "kiosque")
 
 
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """At most ``arenas`` glibc malloc arenas in this process; True if it applied.
+
+    glibc gives each new thread that allocates its own arena (up to 8 a core),
+    and memory freed in one arena serves only that arena: with 8 waitress
+    threads allocating numpy arrays and result pages, a server's RSS crept up
+    as the arenas fragmented (bench/RESULTS.md, ## Memory). Must run before
+    the threads start; the same as ``MALLOC_ARENA_MAX=2``. No-op elsewhere
+    than glibc.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, arenas))
+
+
 def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 4,
                 sockets: list[socket.socket] | None = None) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for ``app`` with the access log, not yet running (port 0: any free).
 
     ``sockets``: serve these listening sockets (bound by the caller) instead of ``host:port``.
     """
+    limit_malloc_arenas()  # before waitress starts its threads
     where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
     server = create_server(AccessLog(app), threads=threads, ident="kiosque",
                            clear_untrusted_proxy_headers=True, **where)

@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from search import IndexNotFound, SearchEngine
+from search.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 
 EXTENSION = "kiosque"
 
@@ -22,9 +23,12 @@ class Kiosque:
     """Holds the index directory and, once it can be opened, the SearchEngine."""
 
     def __init__(self, index_dir: str | Path, retry_seconds: float = 2.0,
-                 engine: SearchEngine | None = None) -> None:
+                 engine: SearchEngine | None = None, cache_size: int = DEFAULT_MAX_ENTRIES,
+                 cache_mb: int = DEFAULT_MAX_BYTES // 2**20) -> None:
         self.index_dir = Path(index_dir)
         self.retry_seconds = retry_seconds
+        self.cache_size = cache_size
+        self.cache_mb = cache_mb
         self._engine = engine
         self._error: IndexNotFound | None = None
         self._failed_at = 0.0
@@ -45,7 +49,8 @@ class Kiosque:
         if self._error is not None and recent:
             raise self._error
         try:
-            self._engine = SearchEngine(self.index_dir)
+            self._engine = SearchEngine(self.index_dir, cache_size=self.cache_size,
+                                        cache_bytes=self.cache_mb * 2**20)
         except IndexNotFound as error:
             self._error, self._failed_at = error, time.monotonic()
             raise
@@ -59,8 +64,10 @@ class Kiosque:
 
 def init_app(app: Flask) -> Kiosque:
     """Put a Kiosque holder in ``app.extensions["kiosque"]``."""
-    state = Kiosque(app.config["KIOSQUE_INDEX_DIR"], float(app.config["KIOSQUE_RETRY_SECONDS"]),
-                    app.config.get("KIOSQUE_ENGINE"))
+    config = app.config
+    state = Kiosque(config["KIOSQUE_INDEX_DIR"], float(config["KIOSQUE_RETRY_SECONDS"]),
+                    config.get("KIOSQUE_ENGINE"), int(config["KIOSQUE_CACHE_SIZE"]),
+                    int(config["KIOSQUE_CACHE_MB"]))
     app.extensions[EXTENSION] = state
     return state
 
