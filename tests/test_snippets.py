@@ -44,3 +44,26 @@ def test_a_match_past_the_context_of_another_is_found() -> None:
     plan = MatchPlan(forms=set(token_forms("élections", "fr")))
     spans = find_matches(text, "fr", plan)
     assert [text[start:end] for start, end, _ in spans] == ["élection", "élections"]
+
+
+CHUNK_TEXTS = [
+    "(l'armée, « L’Élysée » ; O.N.U. et ..O.N.U.) porte-parole\u00a0du gouvernement\tà Paris.",
+    "l'\narmée qu' il jusqu'à l'O.N.U.: aujourd'hui—demain e-mail,e-mail;l'armée",
+    "Morocco's élections\u202fprésidentielles – l’élection, d'«élection» (élections).",
+    "x-l'armée armée-l' .l'armée l'armée. L'ARMÉE 'armée' ’armée’",
+]
+
+
+@pytest.mark.parametrize("text", CHUNK_TEXTS)
+def test_chunks_give_the_matches_of_the_whole_text(text: str) -> None:
+    """The fast path reads a text a whitespace-separated chunk at a time; a chunk must give
+    the tokens it gives in context, whatever its punctuation, elisions or whitespace."""
+    from search.analysis import analyze, token_forms
+    from search.querybuild import MatchPlan
+
+    for word in {token.text for token in analyze(text)}:
+        for lang in ("fr", "en"):
+            plan = MatchPlan(forms=set(token_forms(word, lang)))
+            assert find_matches(text, lang, plan) == matches_in(text, lang, plan), (word, lang)
+            repeated = f"{text} {text}\n{text}"  # a page's hits share one plan: memo reused
+            assert find_matches(repeated, lang, plan) == matches_in(repeated, lang, plan)
