@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -22,7 +21,7 @@ from .records import Article, RecordError, parse_date
 from .related import key_terms_query
 from .results import Hit, ResultPage, StoryMember
 from .schema import source_key
-from .scoring import score_all
+from .scoring import ranked_arrays, score_all
 from .snippets import find_matches, highlight, snippet
 from .spelling import completions, did_you_mean
 
@@ -318,7 +317,13 @@ class _Filters:
 
 
 class _Run:
-    """One search: the matching documents, computed once, then ranked and counted."""
+    """One search: the matching documents, computed once, then ranked and counted.
+
+    Sets of documents are boolean arrays by document number, and the ranking a
+    pair of arrays (document numbers best first, scores), so that filtering,
+    counting facets and collapsing stories are numpy's work however many
+    documents match.
+    """
 
     def __init__(
         self, searcher: Searcher, built: BuiltQuery, filters: _Filters, expand_stories: bool
@@ -326,46 +331,51 @@ class _Run:
         self.searcher = searcher
         self.query = built.query
         self.expand_stories = expand_stories
-        self.scored: list[tuple[float, int]] = []
-        empty = searcher.doc_count_all() == 0
-        if empty or (self.query is None and not filters.queries() and not filters.exclusions()):
-            self.matched: set[int] = set()
+        self.size = searcher.doc_count_all()
+        self.ranked = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0)
+        if self.size == 0 or (
+            self.query is None and not filters.queries() and not filters.exclusions()
+        ):
+            self.matched = np.zeros(self.size, dtype=bool)
         elif self.query is None:
-            self.matched = set(searcher.docs_for_query(wq.Every()))
+            self.matched = self._mask(wq.Every())
         else:
             # One scoring pass over every match gives ranking, total and facets at once,
             # a postings list at a time (search/scoring.py: Whoosh's scores, faster).
-            self.scored = score_all(searcher, self.query)
-            self.matched = {docnum for _, docnum in self.scored}
+            self.ranked, self.scores = ranked_arrays(searcher, self.query)
+            self.matched = np.zeros(self.size, dtype=bool)
+            self.matched[self.ranked] = True
         for excluded in filters.exclusions():
-            self.matched -= set(searcher.docs_for_query(excluded))
-        self.filter_sets = {
-            name: set(searcher.docs_for_query(q)) for name, q in filters.queries().items()
-        }
+            self.matched &= ~self._mask(excluded)
+        self.any_matched = bool(self.matched.any())
+        self.filter_masks = {name: self._mask(q) for name, q in filters.queries().items()}
         self.allowed = self._restricted(exclude=None)
         start, end = filters.date_from, filters.date_to
         self.one_year = bool(start and end and start.year == end.year)
 
-    def _restricted(self, exclude: str | None) -> set[int]:
+    def _mask(self, query: wq.Query) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
+        return mask
+
+    def _restricted(self, exclude: str | None) -> np.ndarray:
         docs = self.matched
-        for name, allowed in self.filter_sets.items():
+        for name, allowed in self.filter_masks.items():
             if name != exclude:
                 docs = docs & allowed
         return docs
 
     def total(self) -> int:
         if self.expand_stories:
-            return len(self.allowed)
-        return len(self._stories(self.allowed))
-
-    def _stories(self, docs: Iterable[int]) -> set[Any]:
-        if not self.matched:
-            return set()
-        stories = column(self.searcher, "story")
-        return {stories[docnum] for docnum in docs}
+            return int(np.count_nonzero(self.allowed))
+        if not self.any_matched:
+            return 0
+        stories, _ = coded_column(self.searcher, "story")
+        return len(np.unique(stories[self.allowed]))
 
     def facets(self) -> dict[str, dict[str, int]]:
-        if not self.matched:
+        if not self.any_matched:
             return {name: {} for name in FACET_FIELDS}
         stories = None if self.expand_stories else "story"
         facets = {
@@ -378,43 +388,38 @@ class _Run:
 
     def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
         """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""
-        if not self.allowed:
+        if not self.allowed.any():
             return []
         if sort != "relevance" or self.query is None:
-            ordered = self._by_date(newest=sort != "oldest")
-            return self._collapse(((docnum, 0.0) for docnum in ordered), needed)
-        allowed = self.allowed
-        ranked = ((docnum, score) for score, docnum in self.scored if docnum in allowed)
-        scored = self._collapse(ranked, max(needed, RERANK_WINDOW))
+            ordered = np.array(self._by_date(newest=sort != "oldest"), dtype=np.int64)
+            return self._collapse(ordered, np.zeros(len(ordered)), needed)
+        keep = self.allowed[self.ranked]
+        scored = self._collapse(self.ranked[keep], self.scores[keep], max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]
 
     def _by_date(self, newest: bool) -> list[int]:
         days = column(self.searcher, "day")
+        allowed = np.flatnonzero(self.allowed).tolist()
         dated = sorted(
-            (doc for doc in self.allowed if _is_day(days[doc])),
+            (doc for doc in allowed if _is_day(days[doc])),
             key=lambda doc: (days[doc], -doc),
             reverse=newest,
         )
-        undated = sorted(doc for doc in self.allowed if not _is_day(days[doc]))
+        undated = [doc for doc in allowed if not _is_day(days[doc])]
         return dated + undated  # undated articles last in both orders
 
-    def _collapse(self, ranked: Iterable[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
-        """The first ``limit`` (docnum, score), one a story unless stories are expanded."""
-        if self.expand_stories:
-            return list(itertools.islice(ranked, limit))
-        stories = column(self.searcher, "story")
-        seen: set[Any] = set()
-        kept = []
-        for docnum, score in ranked:
-            story = stories[docnum]
-            if story not in seen:
-                seen.add(story)
-                kept.append((docnum, score))
-                if len(kept) >= limit:
-                    break
-        return kept
+    def _collapse(self, docnums: np.ndarray, scores: np.ndarray,
+                  limit: int) -> list[tuple[int, float]]:
+        """The first ``limit`` (docnum, score) in this order, one a story unless stories are
+        expanded (the first of each story: where its code first occurs)."""
+        if not self.expand_stories:
+            stories, _ = coded_column(self.searcher, "story")
+            _, first = np.unique(stories[docnums], return_index=True)
+            chosen = np.sort(first)[:limit]
+            docnums, scores = docnums[chosen], scores[chosen]
+        return list(zip(docnums[:limit].tolist(), scores[:limit].tolist(), strict=True))
 
 
 def column(searcher: Searcher, name: str) -> Any:
@@ -457,10 +462,14 @@ def _is_day(day: int | None) -> bool:
 
 
 def _count_column(
-    searcher: Searcher, name: str, docs: Iterable[int], distinct: str | None = None
+    searcher: Searcher, name: str, docs: Iterable[int] | np.ndarray, distinct: str | None = None
 ) -> dict[str, int]:
-    """How many documents (or distinct ``distinct`` values, e.g. stories) have each value."""
-    docnums = np.fromiter(docs, dtype=np.int64)
+    """How many documents (or distinct ``distinct`` values, e.g. stories) have each value;
+    ``docs`` are document numbers, or a boolean array by document number."""
+    if isinstance(docs, np.ndarray) and docs.dtype == bool:
+        docnums = np.flatnonzero(docs)
+    else:
+        docnums = np.fromiter(docs, dtype=np.int64)
     codes, labels = coded_column(searcher, name)
     values = codes[docnums]
     if distinct is not None:

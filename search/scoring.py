@@ -45,11 +45,16 @@ Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document n
 
 def score_all(searcher: Searcher, query: wq.Query) -> list[tuple[float, int]]:
     """Every document the query matches as (score, docnum), best first, ties by docnum."""
+    docnums, scores = ranked_arrays(searcher, query)
+    return list(zip(scores.tolist(), docnums.tolist(), strict=True))
+
+
+def ranked_arrays(searcher: Searcher, query: wq.Query) -> tuple[Array, Array]:
+    """:func:`score_all` as arrays: document numbers best first (ties by docnum), their scores."""
     scores, matched = _Evaluation(searcher).evaluate(query)
     docnums = np.flatnonzero(matched)
-    order = np.lexsort((docnums, -scores[docnums]))
-    chosen = docnums[order]
-    return list(zip(scores[chosen].tolist(), chosen.tolist(), strict=True))
+    chosen = docnums[np.lexsort((docnums, -scores[docnums]))]
+    return chosen, scores[chosen]
 
 
 class _Evaluation:
