@@ -137,7 +137,7 @@ class SearchEngine:
         fields = searcher.stored_fields(docnum)
         title, body, lang = fields.get("title", ""), fields.get("body", ""), fields.get("lang", "")
         title_spans = find_matches(title, lang, plan)
-        story = () if expand_stories else self._story_members(searcher, fields)
+        story = () if expand_stories else self._story_members(searcher, docnum, fields)
         return Hit(
             id=fields["id"],
             title=title,
@@ -151,9 +151,11 @@ class SearchEngine:
             story=story,
         )
 
-    def _story_members(self, searcher: Searcher, fields: dict[str, Any]) -> tuple[StoryMember, ...]:
+    def _story_members(
+        self, searcher: Searcher, docnum: int, fields: dict[str, Any]
+    ) -> tuple[StoryMember, ...]:
         story = fields.get("story") or fields["id"]
-        if story == fields["id"] and searcher.doc_frequency("story", story) <= 1:
+        if story == fields["id"] and story_sizes(searcher)[docnum] <= 1:
             return ()
         members = []
         for docnum in searcher.docs_for_query(wq.Term("story", story)):
@@ -178,7 +180,7 @@ class SearchEngine:
         docnum = searcher.document_number(id=doc_id)
         if docnum is None:
             return []
-        return list(self._story_members(searcher, searcher.stored_fields(docnum)))
+        return list(self._story_members(searcher, docnum, searcher.stored_fields(docnum)))
 
     def more_like(self, doc_id: str, limit: int = 5) -> list[Hit]:
         """Articles about the same thing as ``doc_id``, other stories first; [] if unknown."""
@@ -372,7 +374,8 @@ class _Run:
         if not self.any_matched:
             return 0
         stories, _ = coded_column(self.searcher, "story")
-        return len(np.unique(stories[self.allowed]))
+        shared = self.allowed & (story_sizes(self.searcher) > 1)
+        return int(np.count_nonzero(self.allowed & ~shared)) + len(np.unique(stories[shared]))
 
     def facets(self) -> dict[str, dict[str, int]]:
         if not self.any_matched:
@@ -415,11 +418,21 @@ class _Run:
         """The first ``limit`` (docnum, score) in this order, one a story unless stories are
         expanded (the first of each story: where its code first occurs)."""
         if not self.expand_stories:
-            stories, _ = coded_column(self.searcher, "story")
-            _, first = np.unique(stories[docnums], return_index=True)
-            chosen = np.sort(first)[:limit]
+            chosen = _first_of_each(coded_column(self.searcher, "story")[0][docnums], limit)
             docnums, scores = docnums[chosen], scores[chosen]
         return list(zip(docnums[:limit].tolist(), scores[:limit].tolist(), strict=True))
+
+
+def _first_of_each(codes: np.ndarray, limit: int) -> np.ndarray:
+    """Indexes of the first ``limit`` distinct codes' first occurrences, in order. A prefix is
+    enough once it holds ``limit`` distinct codes: grown until it does (a query can match
+    tens of thousands of documents, of which a page needs a few hundred)."""
+    size = min(len(codes), 2 * limit)
+    while True:
+        _, first = np.unique(codes[:size], return_index=True)
+        if len(first) >= limit or size >= len(codes):
+            return np.sort(first)[:limit]
+        size = min(len(codes), size * 4)
 
 
 def column(searcher: Searcher, name: str) -> Any:
@@ -471,15 +484,29 @@ def _count_column(
     else:
         docnums = np.fromiter(docs, dtype=np.int64)
     codes, labels = coded_column(searcher, name)
-    values = codes[docnums]
-    if distinct is not None:
-        groups, group_labels = coded_column(searcher, distinct)
-        pairs = np.unique(values.astype(np.int64) * len(group_labels) + groups[docnums])
-        values = pairs // len(group_labels)
-    counts = np.bincount(values, minlength=len(labels)) if len(values) else []
+    if distinct is None:
+        counts = np.bincount(codes[docnums], minlength=len(labels))
+    else:
+        counts = _distinct_counts(searcher, codes, len(labels), docnums, distinct)
     found = {labels[code]: int(count) for code, count in enumerate(counts)
              if count and labels[code] not in ("", None)}
     return dict(sorted(found.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+def _distinct_counts(
+    searcher: Searcher, codes: np.ndarray, size: int, docnums: np.ndarray, distinct: str
+) -> np.ndarray:
+    """For each code, how many distinct values of the column ``distinct`` its documents have.
+    A document whose group (story) has no other document is a distinct pair by itself;
+    only the others need sorting out (most stories have one article)."""
+    alone = group_sizes(searcher, distinct)[docnums] == 1
+    counts = np.bincount(codes[docnums[alone]], minlength=size)
+    shared = docnums[~alone]
+    if len(shared):
+        groups, group_labels = coded_column(searcher, distinct)
+        pairs = np.unique(codes[shared].astype(np.int64) * len(group_labels) + groups[shared])
+        counts += np.bincount(pairs // len(group_labels), minlength=size)
+    return counts
 
 
 def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
@@ -491,6 +518,23 @@ def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
         values = column(searcher, name)
         codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64)
         cache[name] = (codes, list(index))
+    return cache[name]
+
+
+def story_sizes(searcher: Searcher) -> np.ndarray:
+    """How many documents (deleted ones included, as Whoosh's ``doc_frequency`` counts them)
+    share each document's story, by document number: the story column holds the indexed
+    story term, so this is the term's document frequency without a hash-file read a hit."""
+    return group_sizes(searcher, "story")
+
+
+def group_sizes(searcher: Searcher, name: str) -> np.ndarray:
+    """How many documents share each document's value of a column, by document number
+    (worked out once per searcher)."""
+    cache = searcher.__dict__.setdefault("_kiosque_group_sizes", {})
+    if name not in cache:
+        codes, _ = coded_column(searcher, name)
+        cache[name] = np.bincount(codes)[codes]
     return cache[name]
 
 
