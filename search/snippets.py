@@ -31,7 +31,7 @@ MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 EARLY_CHARS = 700
 PIECE_CACHE_SIZE = 50_000  # distinct pieces of text whose analysis is kept (~30 MB)
-CHUNK_CACHE_SIZE = 100_000  # chunks (pieces with their punctuation) a language: ~15 MB
+CHUNK_CACHE_SIZE = 60_000  # chunks (pieces with their punctuation) indexed a language: ~20 MB
 CONTEXT_CHARS = 60  # analyzed around a candidate word: room for a phrase of ~8 words
 ELLIPSIS = "…"
 
@@ -97,69 +97,102 @@ def _word_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
 
     No token or piece crosses whitespace, and the tokenizer's look-arounds see
     only one character, so a chunk (``(l'armée,``) gives the same tokens alone
-    as in the text: each distinct chunk is checked once a query (from cached
-    analyses), and a text costs a ``split`` and set operations, not a run of
-    the tokenizer (the snippets' main cost before: ~0.4 ms a 700-character lead).
+    as in the text. The chunks that can match are found with set operations
+    (the text's chunks against those the :class:`_ChunkIndex` lists under the
+    query's forms), so a text costs a ``split``, not a run of the tokenizer
+    (~0.4 ms a 700-character lead), and no chunk is checked word by word twice.
     """
-    checked, matching = _chunk_memo(plan, lang)
+    memo = _chunk_memo(plan, lang)
     chunks = set(text.split())
-    new = chunks - checked
-    if new:
-        for chunk in new:
-            spans = _chunk_spans(chunk, lang, plan)
-            if spans:
-                matching[chunk] = spans
-        checked |= new
+    memo.update(chunks, plan)
     found: list[Span] = []
-    for chunk in chunks.intersection(matching):
-        spans = matching[chunk]
+    for chunk in chunks.intersection(memo.candidates):
+        spans = memo.spans(chunk, lang, plan)
         for at in _chunk_occurrences(text, chunk):
             found.extend((at + start, at + end, key) for start, end, key in spans)
     found.sort()
     return found
 
 
-def _chunk_memo(plan: MatchPlan, lang: str) -> tuple[set[str], dict[str, tuple[Span, ...]]]:
-    """The chunks of this query already checked in language ``lang``, and the matches
-    of those that have some: kept in ``plan.seen``, so a page's hits share them."""
-    memo = plan.seen.get(("", lang))
+class _ChunkIndex:
+    """The chunks of text met so far in one language: each one's forms, and under each
+    form the chunks that have it (lists only appended to, so that a query can catch up
+    with what other threads added since it last looked)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.forms: dict[str, frozenset[str]] = {}
+        self.by_form: dict[str, list[str]] = {}
+
+    def add(self, chunk: str) -> frozenset[str]:
+        parts = [_piece_forms(piece, self.lang) for piece in pieces(chunk)]
+        forms = parts[0] if len(parts) == 1 else frozenset().union(*parts)
+        for form in forms:  # listed under its forms before it counts as known
+            self.by_form.setdefault(form, []).append(chunk)
+        self.forms[chunk] = forms
+        return forms
+
+
+_chunk_indexes: dict[str, _ChunkIndex] = {}
+
+
+def _chunk_index(lang: str) -> _ChunkIndex:
+    """This language's chunk index; a full one is replaced, not emptied (a query that holds
+    the old one keeps a consistent view)."""
+    index = _chunk_indexes.get(lang)
+    if index is None or len(index.forms) >= CHUNK_CACHE_SIZE:
+        index = _chunk_indexes[lang] = _ChunkIndex(lang)
+    return index
+
+
+class _ChunkMemo:
+    """One query in one language: the chunks that can match it (have one of its forms),
+    and the matches inside each, shared by the titles and snippets of a page."""
+
+    def __init__(self, index: _ChunkIndex, plan: MatchPlan) -> None:
+        self.index = index
+        self.candidates: set[str] = set()
+        self.read = dict.fromkeys(plan.forms, 0)  # how much of each form's list is read
+        self.found: dict[str, tuple[Span, ...]] = {}
+
+    def update(self, chunks: set[str], plan: MatchPlan) -> None:
+        """Add the chunks of a text the index did not know, then what the index gained."""
+        index = self.index
+        for chunk in chunks.difference(index.forms):
+            if not plan.forms.isdisjoint(index.add(chunk)):
+                self.candidates.add(chunk)
+        by_form, read = index.by_form, self.read
+        for form, done in read.items():
+            listed = by_form.get(form)
+            if listed is not None and len(listed) > done:
+                self.candidates.update(listed[done:])
+                read[form] = len(listed)
+
+    def spans(self, chunk: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
+        found = self.found.get(chunk)
+        if found is None:
+            found = self.found[chunk] = _chunk_spans(chunk, lang, plan)
+        return found
+
+
+def _chunk_memo(plan: MatchPlan, lang: str) -> _ChunkMemo:
+    """This query's :class:`_ChunkMemo` for a language, kept in ``plan.seen``."""
+    key = ("", lang)
+    memo = plan.seen.get(key)
     if memo is None:
-        memo = plan.seen["", lang] = (set(), {})
-    return memo
+        memo = _ChunkMemo(_chunk_index(lang), plan)
+        plan.seen[key] = memo  # type: ignore[assignment]
+    return memo  # type: ignore[return-value]
 
 
 def _chunk_spans(chunk: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
     """The matches inside one whitespace-free chunk of text, by the rules of :func:`matches_in`."""
-    if plan.forms.isdisjoint(_chunk_forms(chunk, lang)):
-        return ()
     found: list[Span] = []
     for match in piece_matches(chunk):
         at = match.start()
         found.extend((at + start, at + end, key)
                      for start, end, key in _piece_spans(match.group(), lang, plan))
     return tuple(found)
-
-
-_chunk_forms_cache: dict[str, dict[str, frozenset[str]]] = {}
-
-
-def _chunk_forms(chunk: str, lang: str) -> frozenset[str]:
-    """Every form of every piece of a chunk (the piece's own set when there is one piece).
-
-    A plain dict a language, emptied past CHUNK_CACHE_SIZE chunks: cheaper to
-    look up than an ``lru_cache``, and looked up for every new chunk of a query.
-    """
-    cache = _chunk_forms_cache.get(lang)
-    if cache is None:
-        cache = _chunk_forms_cache[lang] = {}
-    found = cache.get(chunk)
-    if found is None:
-        parts = [_piece_forms(piece, lang) for piece in pieces(chunk)]
-        found = parts[0] if len(parts) == 1 else frozenset().union(*parts)
-        if len(cache) >= CHUNK_CACHE_SIZE:
-            cache.clear()
-        cache[chunk] = found
-    return found
 
 
 def _chunk_occurrences(text: str, chunk: str) -> Iterator[int]:

@@ -67,3 +67,21 @@ def test_chunks_give_the_matches_of_the_whole_text(text: str) -> None:
             assert find_matches(text, lang, plan) == matches_in(text, lang, plan), (word, lang)
             repeated = f"{text} {text}\n{text}"  # a page's hits share one plan: memo reused
             assert find_matches(repeated, lang, plan) == matches_in(repeated, lang, plan)
+
+
+def test_chunks_another_query_indexed_meanwhile_are_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query's candidates come from the shared chunk index: chunks that another query
+    (another thread) added after this one last looked must still be found, also when
+    the index, full, was replaced in between."""
+    from search import snippets
+    from search.analysis import token_forms
+    from search.querybuild import MatchPlan
+
+    monkeypatch.setattr(snippets, "CHUNK_CACHE_SIZE", 3)
+    monkeypatch.setattr(snippets, "_chunk_indexes", {})
+    first = MatchPlan(forms=set(token_forms("gouvernement", "fr")))
+    other = MatchPlan(forms=set(token_forms("paris", "fr")))
+    assert find_matches("rien à voir ici", "fr", first) == []
+    for text in ("Paris (gouvernements) zxq", "le gouvernement, à Paris.", "« Gouvernement »"):
+        assert find_matches(text, "fr", other) == matches_in(text, "fr", other)
+        assert find_matches(text, "fr", first) == matches_in(text, "fr", first) != []
