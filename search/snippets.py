@@ -43,9 +43,10 @@ _DIGITS_KEY = ("", "digits")  # in MatchPlan.seen, beside ("", lang): the chunks
 def find_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     """Character spans of the text that the query matches, in order, not overlapping.
 
-    Only the neighbourhoods of words that can match are analyzed: a cheap pass
-    over the text's pieces finds them (each distinct piece analyzed once), so
-    the cost of a long article is a regex scan, not a full analysis.
+    Only what can match is analyzed: single words are found a whitespace-separated
+    chunk at a time (see :func:`_word_matches`), phrases and numbers in the
+    neighbourhoods of candidate pieces, so the cost of a long article is a
+    ``split`` or a regex scan, not a full analysis.
     """
     if plan.is_empty():
         return []
