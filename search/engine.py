@@ -446,21 +446,29 @@ def column(searcher: Searcher, name: str) -> Any:
 
 def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Multiply scores by a mild freshness factor, relative to the newest matching article."""
-    days = column(searcher, "day")
-    dates = {doc: _day_to_date(days[doc]) for doc, _ in scored}
-    newest = max((d for d in dates.values() if d), default=None)
+    days = _day_ordinals(searcher, [doc for doc, _ in scored])
+    newest = max((day for day in days if day is not None), default=None)
     if newest is None:
         return scored
-
-    def boosted(item: tuple[int, float]) -> float:
-        date = dates[item[0]]
-        if date is None:
-            return item[1]
-        age = (newest - date).days
-        return item[1] * (1 + RECENCY_WEIGHT * math.pow(0.5, age / RECENCY_HALF_LIFE_DAYS))
-
-    rescored = [(doc, boosted((doc, score))) for doc, score in scored]
+    rescored = [
+        (doc, score if day is None else
+         score * (1 + RECENCY_WEIGHT * math.pow(0.5, (newest - day) / RECENCY_HALF_LIFE_DAYS)))
+        for (doc, score), day in zip(scored, days, strict=True)
+    ]
     return sorted(rescored, key=lambda item: -item[1])
+
+
+def _day_ordinals(searcher: Searcher, docnums: list[int]) -> list[int | None]:
+    """The documents' dates as day numbers (``date.toordinal``), None when undated: kept per
+    searcher, so that the ranking window's ages (200 a query) are subtractions."""
+    known: dict[int, int | None] = searcher.__dict__.setdefault("_kiosque_day_ordinals", {})
+    missing = [doc for doc in docnums if doc not in known]
+    if missing:
+        days = column(searcher, "day")
+        for doc in missing:
+            date = _day_to_date(days[doc])
+            known[doc] = date.toordinal() if date else None
+    return [known[doc] for doc in docnums]
 
 
 def _day_to_date(day: int | None) -> dt.date | None:
