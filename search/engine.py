@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,7 @@ from .records import Article, RecordError, parse_date
 from .related import key_terms_query
 from .results import Hit, ResultPage, StoryMember
 from .schema import source_key
-from .scoring import score_all
+from .scoring import ranked_arrays, score_all
 from .snippets import find_matches, highlight, snippet
 from .spelling import completions, did_you_mean
 
@@ -184,7 +183,7 @@ class SearchEngine:
         fields = searcher.stored_fields(docnum)
         title, body, lang = fields.get("title", ""), fields.get("body", ""), fields.get("lang", "")
         title_spans = find_matches(title, lang, plan)
-        story = () if expand_stories else self._story_members(searcher, fields)
+        story = () if expand_stories else self._story_members(searcher, docnum, fields)
         return Hit(
             id=fields["id"],
             title=title,
@@ -198,9 +197,11 @@ class SearchEngine:
             story=story,
         )
 
-    def _story_members(self, searcher: Searcher, fields: dict[str, Any]) -> tuple[StoryMember, ...]:
+    def _story_members(
+        self, searcher: Searcher, docnum: int, fields: dict[str, Any]
+    ) -> tuple[StoryMember, ...]:
         story = fields.get("story") or fields["id"]
-        if story == fields["id"] and searcher.doc_frequency("story", story) <= 1:
+        if story == fields["id"] and story_sizes(searcher)[docnum] <= 1:
             return ()
         members = []
         for docnum in searcher.docs_for_query(wq.Term("story", story)):
@@ -225,7 +226,7 @@ class SearchEngine:
         docnum = searcher.document_number(id=doc_id)
         if docnum is None:
             return []
-        return list(self._story_members(searcher, searcher.stored_fields(docnum)))
+        return list(self._story_members(searcher, docnum, searcher.stored_fields(docnum)))
 
     def more_like(self, doc_id: str, limit: int = 5) -> list[Hit]:
         """Articles about the same thing as ``doc_id``, other stories first; [] if unknown."""
@@ -377,7 +378,13 @@ class _Filters:
 
 
 class _Run:
-    """One search: the matching documents, computed once, then ranked and counted."""
+    """One search: the matching documents, computed once, then ranked and counted.
+
+    Sets of documents are boolean arrays by document number, and the ranking a
+    pair of arrays (document numbers best first, scores), so that filtering,
+    counting facets and collapsing stories are numpy's work however many
+    documents match.
+    """
 
     def __init__(
         self, searcher: Searcher, built: BuiltQuery, filters: _Filters, expand_stories: bool
@@ -385,46 +392,52 @@ class _Run:
         self.searcher = searcher
         self.query = built.query
         self.expand_stories = expand_stories
-        self.scored: list[tuple[float, int]] = []
-        empty = searcher.doc_count_all() == 0
-        if empty or (self.query is None and not filters.queries() and not filters.exclusions()):
-            self.matched: set[int] = set()
+        self.size = searcher.doc_count_all()
+        self.ranked = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0)
+        if self.size == 0 or (
+            self.query is None and not filters.queries() and not filters.exclusions()
+        ):
+            self.matched = np.zeros(self.size, dtype=bool)
         elif self.query is None:
-            self.matched = set(searcher.docs_for_query(wq.Every()))
+            self.matched = self._mask(wq.Every())
         else:
             # One scoring pass over every match gives ranking, total and facets at once,
             # a postings list at a time (search/scoring.py: Whoosh's scores, faster).
-            self.scored = score_all(searcher, self.query)
-            self.matched = {docnum for _, docnum in self.scored}
+            self.ranked, self.scores = ranked_arrays(searcher, self.query)
+            self.matched = np.zeros(self.size, dtype=bool)
+            self.matched[self.ranked] = True
         for excluded in filters.exclusions():
-            self.matched -= set(searcher.docs_for_query(excluded))
-        self.filter_sets = {
-            name: set(searcher.docs_for_query(q)) for name, q in filters.queries().items()
-        }
+            self.matched &= ~self._mask(excluded)
+        self.any_matched = bool(self.matched.any())
+        self.filter_masks = {name: self._mask(q) for name, q in filters.queries().items()}
         self.allowed = self._restricted(exclude=None)
         start, end = filters.date_from, filters.date_to
         self.one_year = bool(start and end and start.year == end.year)
 
-    def _restricted(self, exclude: str | None) -> set[int]:
+    def _mask(self, query: wq.Query) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
+        return mask
+
+    def _restricted(self, exclude: str | None) -> np.ndarray:
         docs = self.matched
-        for name, allowed in self.filter_sets.items():
+        for name, allowed in self.filter_masks.items():
             if name != exclude:
                 docs = docs & allowed
         return docs
 
     def total(self) -> int:
         if self.expand_stories:
-            return len(self.allowed)
-        return len(self._stories(self.allowed))
-
-    def _stories(self, docs: Iterable[int]) -> set[Any]:
-        if not self.matched:
-            return set()
-        stories = column(self.searcher, "story")
-        return {stories[docnum] for docnum in docs}
+            return int(np.count_nonzero(self.allowed))
+        if not self.any_matched:
+            return 0
+        stories, _ = coded_column(self.searcher, "story")
+        shared = self.allowed & (story_sizes(self.searcher) > 1)
+        return int(np.count_nonzero(self.allowed & ~shared)) + len(np.unique(stories[shared]))
 
     def facets(self) -> dict[str, dict[str, int]]:
-        if not self.matched:
+        if not self.any_matched:
             return {name: {} for name in FACET_FIELDS}
         stories = None if self.expand_stories else "story"
         facets = {
@@ -437,43 +450,48 @@ class _Run:
 
     def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
         """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""
-        if not self.allowed:
+        if not self.allowed.any():
             return []
         if sort != "relevance" or self.query is None:
-            ordered = self._by_date(newest=sort != "oldest")
-            return self._collapse(((docnum, 0.0) for docnum in ordered), needed)
-        allowed = self.allowed
-        ranked = ((docnum, score) for score, docnum in self.scored if docnum in allowed)
-        scored = self._collapse(ranked, max(needed, RERANK_WINDOW))
+            ordered = np.array(self._by_date(newest=sort != "oldest"), dtype=np.int64)
+            return self._collapse(ordered, np.zeros(len(ordered)), needed)
+        keep = self.allowed[self.ranked]
+        scored = self._collapse(self.ranked[keep], self.scores[keep], max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]
 
     def _by_date(self, newest: bool) -> list[int]:
         days = column(self.searcher, "day")
+        allowed = np.flatnonzero(self.allowed).tolist()
         dated = sorted(
-            (doc for doc in self.allowed if _is_day(days[doc])),
+            (doc for doc in allowed if _is_day(days[doc])),
             key=lambda doc: (days[doc], -doc),
             reverse=newest,
         )
-        undated = sorted(doc for doc in self.allowed if not _is_day(days[doc]))
+        undated = [doc for doc in allowed if not _is_day(days[doc])]
         return dated + undated  # undated articles last in both orders
 
-    def _collapse(self, ranked: Iterable[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
-        """The first ``limit`` (docnum, score), one a story unless stories are expanded."""
-        if self.expand_stories:
-            return list(itertools.islice(ranked, limit))
-        stories = column(self.searcher, "story")
-        seen: set[Any] = set()
-        kept = []
-        for docnum, score in ranked:
-            story = stories[docnum]
-            if story not in seen:
-                seen.add(story)
-                kept.append((docnum, score))
-                if len(kept) >= limit:
-                    break
-        return kept
+    def _collapse(self, docnums: np.ndarray, scores: np.ndarray,
+                  limit: int) -> list[tuple[int, float]]:
+        """The first ``limit`` (docnum, score) in this order, one a story unless stories are
+        expanded (the first of each story: where its code first occurs)."""
+        if not self.expand_stories:
+            chosen = _first_of_each(coded_column(self.searcher, "story")[0][docnums], limit)
+            docnums, scores = docnums[chosen], scores[chosen]
+        return list(zip(docnums[:limit].tolist(), scores[:limit].tolist(), strict=True))
+
+
+def _first_of_each(codes: np.ndarray, limit: int) -> np.ndarray:
+    """Indexes of the first ``limit`` distinct codes' first occurrences, in order. A prefix is
+    enough once it holds ``limit`` distinct codes: grown until it does (a query can match
+    tens of thousands of documents, of which a page needs a few hundred)."""
+    size = min(len(codes), 2 * limit)
+    while True:
+        _, first = np.unique(codes[:size], return_index=True)
+        if len(first) >= limit or size >= len(codes):
+            return np.sort(first)[:limit]
+        size = min(len(codes), size * 4)
 
 
 def column(searcher: Searcher, name: str) -> Any:
@@ -488,21 +506,29 @@ def column(searcher: Searcher, name: str) -> Any:
 
 def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Multiply scores by a mild freshness factor, relative to the newest matching article."""
-    days = column(searcher, "day")
-    dates = {doc: _day_to_date(days[doc]) for doc, _ in scored}
-    newest = max((d for d in dates.values() if d), default=None)
+    days = _day_ordinals(searcher, [doc for doc, _ in scored])
+    newest = max((day for day in days if day is not None), default=None)
     if newest is None:
         return scored
-
-    def boosted(item: tuple[int, float]) -> float:
-        date = dates[item[0]]
-        if date is None:
-            return item[1]
-        age = (newest - date).days
-        return item[1] * (1 + RECENCY_WEIGHT * math.pow(0.5, age / RECENCY_HALF_LIFE_DAYS))
-
-    rescored = [(doc, boosted((doc, score))) for doc, score in scored]
+    rescored = [
+        (doc, score if day is None else
+         score * (1 + RECENCY_WEIGHT * math.pow(0.5, (newest - day) / RECENCY_HALF_LIFE_DAYS)))
+        for (doc, score), day in zip(scored, days, strict=True)
+    ]
     return sorted(rescored, key=lambda item: -item[1])
+
+
+def _day_ordinals(searcher: Searcher, docnums: list[int]) -> list[int | None]:
+    """The documents' dates as day numbers (``date.toordinal``), None when undated: kept per
+    searcher, so that the ranking window's ages (200 a query) are subtractions."""
+    known: dict[int, int | None] = searcher.__dict__.setdefault("_kiosque_day_ordinals", {})
+    missing = [doc for doc in docnums if doc not in known]
+    if missing:
+        days = column(searcher, "day")
+        for doc in missing:
+            date = _day_to_date(days[doc])
+            known[doc] = date.toordinal() if date else None
+    return [known[doc] for doc in docnums]
 
 
 def _day_to_date(day: int | None) -> dt.date | None:
@@ -517,20 +543,38 @@ def _is_day(day: int | None) -> bool:
 
 
 def _count_column(
-    searcher: Searcher, name: str, docs: Iterable[int], distinct: str | None = None
+    searcher: Searcher, name: str, docs: Iterable[int] | np.ndarray, distinct: str | None = None
 ) -> dict[str, int]:
-    """How many documents (or distinct ``distinct`` values, e.g. stories) have each value."""
-    docnums = np.fromiter(docs, dtype=np.int64)
+    """How many documents (or distinct ``distinct`` values, e.g. stories) have each value;
+    ``docs`` are document numbers, or a boolean array by document number."""
+    if isinstance(docs, np.ndarray) and docs.dtype == bool:
+        docnums = np.flatnonzero(docs)
+    else:
+        docnums = np.fromiter(docs, dtype=np.int64)
     codes, labels = coded_column(searcher, name)
-    values = codes[docnums]
-    if distinct is not None:
-        groups, group_labels = coded_column(searcher, distinct)
-        pairs = np.unique(values.astype(np.int64) * len(group_labels) + groups[docnums])
-        values = pairs // len(group_labels)
-    counts = np.bincount(values, minlength=len(labels)) if len(values) else []
+    if distinct is None:
+        counts = np.bincount(codes[docnums], minlength=len(labels))
+    else:
+        counts = _distinct_counts(searcher, codes, len(labels), docnums, distinct)
     found = {labels[code]: int(count) for code, count in enumerate(counts)
              if count and labels[code] not in ("", None)}
     return dict(sorted(found.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+def _distinct_counts(
+    searcher: Searcher, codes: np.ndarray, size: int, docnums: np.ndarray, distinct: str
+) -> np.ndarray:
+    """For each code, how many distinct values of the column ``distinct`` its documents have.
+    A document whose group (story) has no other document is a distinct pair by itself;
+    only the others need sorting out (most stories have one article)."""
+    alone = group_sizes(searcher, distinct)[docnums] == 1
+    counts = np.bincount(codes[docnums[alone]], minlength=size)
+    shared = docnums[~alone]
+    if len(shared):
+        groups, group_labels = coded_column(searcher, distinct)
+        pairs = np.unique(codes[shared].astype(np.int64) * len(group_labels) + groups[shared])
+        counts += np.bincount(pairs // len(group_labels), minlength=size)
+    return counts
 
 
 def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
@@ -542,6 +586,23 @@ def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
         values = column(searcher, name)
         codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64)
         cache[name] = (codes, list(index))
+    return cache[name]
+
+
+def story_sizes(searcher: Searcher) -> np.ndarray:
+    """How many documents (deleted ones included, as Whoosh's ``doc_frequency`` counts them)
+    share each document's story, by document number: the story column holds the indexed
+    story term, so this is the term's document frequency without a hash-file read a hit."""
+    return group_sizes(searcher, "story")
+
+
+def group_sizes(searcher: Searcher, name: str) -> np.ndarray:
+    """How many documents share each document's value of a column, by document number
+    (worked out once per searcher)."""
+    cache = searcher.__dict__.setdefault("_kiosque_group_sizes", {})
+    if name not in cache:
+        codes, _ = coded_column(searcher, name)
+        cache[name] = np.bincount(codes)[codes]
     return cache[name]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.codec import whoosh3
 from whoosh.matching import FilterMatcher
-from whoosh.scoring import BM25FScorer
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -36,6 +36,8 @@ POSTINGS_CACHE_ENTRIES = 4_000_000  # postings (8 bytes each) kept across querie
 _postings_cache: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _postings_lock = threading.Lock()
 _cached_entries = 0
+FREQUENCY_CACHE_SIZE = 200_000  # (segment, field, term) document counts: ~40 MB at most
+_frequency_cache: dict[tuple[str, str, bytes], int] = {}
 
 Array = np.ndarray
 Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
@@ -43,15 +45,26 @@ Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document n
 
 def score_all(searcher: Searcher, query: wq.Query) -> list[tuple[float, int]]:
     """Every document the query matches as (score, docnum), best first, ties by docnum."""
+    docnums, scores = ranked_arrays(searcher, query)
+    return list(zip(scores.tolist(), docnums.tolist(), strict=True))
+
+
+def ranked_arrays(searcher: Searcher, query: wq.Query) -> tuple[Array, Array]:
+    """:func:`score_all` as arrays: document numbers best first (ties by docnum), their scores."""
     scores, matched = _Evaluation(searcher).evaluate(query)
     docnums = np.flatnonzero(matched)
-    order = np.lexsort((docnums, -scores[docnums]))
-    chosen = docnums[order]
-    return list(zip(scores[chosen].tolist(), chosen.tolist(), strict=True))
+    chosen = docnums[np.lexsort((docnums, -scores[docnums]))]
+    return chosen, scores[chosen]
 
 
 class _Evaluation:
-    """One query over one searcher: each node becomes (scores, matched) arrays."""
+    """One query over one searcher: each node becomes (scores, matched) arrays.
+
+    A term's result stays sparse (its documents and their scores) until a node
+    needs whole arrays: a union adds a term's scores into its own array
+    (the same additions in the same order, so the same floats), which spares
+    two arrays the size of the index for every term of a query.
+    """
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
@@ -61,14 +74,18 @@ class _Evaluation:
         return np.zeros(self.size), np.zeros(self.size, dtype=bool)
 
     def evaluate(self, query: wq.Query) -> Scored:
+        found = self.node(query)
+        return self.dense(found) if isinstance(found, _Sparse) else found
+
+    def node(self, query: wq.Query) -> Scored | _Sparse:
         if isinstance(query, wq.Term):
             return self.term(query)
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return self.empty()
         if isinstance(query, wq.CompoundQuery) and len(query.subqueries) == 1:
-            return self.evaluate(query.subqueries[0])  # Whoosh ignores the wrapper too
+            return self.node(query.subqueries[0])  # Whoosh ignores the wrapper too
         if isinstance(query, UnionOr) and not query.scale and not query.minmatch:
-            return self.union([self.evaluate(sub) for sub in query.subqueries])
+            return self.union([self.node(sub) for sub in query.subqueries])
         if isinstance(query, BestOf):
             return self.best([self.evaluate(sub) for sub in query.subqueries])
         if type(query) is wq.And:
@@ -81,11 +98,21 @@ class _Evaluation:
             return scores, found & ~self.evaluate(query.b)[1]
         return self.by_whoosh(query)
 
-    def union(self, parts: list[Scored]) -> Scored:
+    def dense(self, part: _Sparse) -> Scored:
         scores, matched = self.empty()
-        for part_scores, part_matched in parts:
-            scores += part_scores
-            matched |= part_matched
+        scores[part.docnums] = part.scores
+        matched[part.docnums] = True
+        return scores, matched
+
+    def union(self, parts: list[Scored | _Sparse]) -> Scored:
+        scores, matched = self.empty()
+        for part in parts:
+            if isinstance(part, _Sparse):
+                scores[part.docnums] += part.scores  # a term's documents are distinct
+                matched[part.docnums] = True
+            else:
+                scores += part[0]
+                matched |= part[1]
         return scores, matched
 
     def best(self, parts: list[Scored]) -> Scored:
@@ -110,36 +137,82 @@ class _Evaluation:
             matched[docnum] = True
         return scores, matched
 
-    def term(self, query: wq.Term) -> Scored:
-        scores, matched = self.empty()
-        field = self.searcher.schema[query.fieldname] if query.fieldname in self.searcher.schema \
-            else None
+    def term(self, query: wq.Term) -> Scored | _Sparse:
+        schema = self.searcher.schema
+        field = schema[query.fieldname] if query.fieldname in schema else None
         if field is None:
-            return scores, matched
+            return _Sparse.EMPTY
         try:
             text = field.to_bytes(query.text)
         except ValueError:
-            return scores, matched
-        if (query.fieldname, text) not in self.searcher.reader():
-            return scores, matched
-        # idf and average length are the whole index's: one scorer serves every segment
-        scorer = self.searcher.weighting.scorer(self.searcher, query.fieldname, text)
-        if not isinstance(scorer, BM25FScorer) or not field.scorable:
+            return _Sparse.EMPTY
+        leaves = [(leaf.reader(), offset) for leaf, offset in self.searcher.leaf_searchers()
+                  if segment_frequency(leaf.reader(), query.fieldname, text)]
+        if not leaves:
+            return _Sparse.EMPTY
+        parameters = _bm25_parameters(self.searcher, query.fieldname)
+        if parameters is None or not field.scorable:
             return self.by_whoosh(query)
-        for leaf, offset in self.searcher.leaf_searchers():
-            if (query.fieldname, text) not in leaf.reader():
-                continue
-            docnums, weights = _postings(leaf.reader(), query.fieldname, text)
-            lengths = _field_lengths(leaf.reader(), query.fieldname)[docnums]
-            global_docnums = docnums.astype(np.int64) + offset
-            scores[global_docnums] = _bm25(scorer, weights, lengths) * query.boost
-            matched[global_docnums] = True
-        return scores, matched
+        # idf and average length are the whole index's: one set serves every segment
+        idf = self.searcher.idf(query.fieldname, text)  # Whoosh's own cache, per searcher
+        avgfl = _average_length(self.searcher, query.fieldname)
+        docnums, scores = [], []
+        for reader, offset in leaves:
+            found, weights = _postings(reader, query.fieldname, text)
+            lengths = _field_lengths(reader, query.fieldname)[found]
+            docnums.append(found.astype(np.int64) + offset)
+            scores.append(_bm25(idf, avgfl, *parameters, weights, lengths) * query.boost)
+        if len(docnums) == 1:
+            return _Sparse(docnums[0], scores[0])
+        return _Sparse(np.concatenate(docnums), np.concatenate(scores))
 
 
-def _bm25(scorer: BM25FScorer, tf: Array, lengths: Array) -> Array:
+class _Sparse:
+    """A term's matches: document numbers (distinct) and their scores."""
+
+    EMPTY: _Sparse
+
+    def __init__(self, docnums: Array, scores: Array) -> None:
+        self.docnums = docnums
+        self.scores = scores
+
+
+_Sparse.EMPTY = _Sparse(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _bm25_parameters(searcher: Searcher, fieldname: str) -> tuple[float, float] | None:
+    """(B, K1) of a field, as ``BM25F.scorer`` picks them; None when the weighting is not
+    Whoosh's BM25F (then Whoosh scores)."""
+    weighting = searcher.weighting
+    if not isinstance(weighting, BM25F) or type(weighting).scorer is not BM25F.scorer:
+        return None
+    return weighting._field_B.get(fieldname, weighting.B), weighting.K1
+
+
+def _average_length(searcher: Searcher, fieldname: str) -> float:
+    """``BM25FScorer``'s average field length, worked out once per searcher."""
+    cache = searcher.__dict__.setdefault("_kiosque_avgfl", {})
+    if fieldname not in cache:
+        cache[fieldname] = searcher.get_parent().avg_field_length(fieldname) or 1
+    return cache[fieldname]
+
+
+def segment_frequency(reader: Any, fieldname: str, text: bytes) -> int:
+    """In how many documents of one segment a term occurs (deletions included; 0 when the
+    segment lacks it). A segment's terms never change: counts are kept by segment id,
+    since each query asks about a dozen forms in every segment (a hash-file read each)."""
+    key = (reader.segment().segment_id(), fieldname, text)
+    found = _frequency_cache.get(key)
+    if found is None:
+        found = reader.doc_frequency(fieldname, text) if (fieldname, text) in reader else 0
+        if len(_frequency_cache) >= FREQUENCY_CACHE_SIZE:
+            _frequency_cache.clear()
+        _frequency_cache[key] = found
+    return found
+
+
+def _bm25(idf: float, avgfl: float, b: float, k1: float, tf: Array, lengths: Array) -> Array:
     """whoosh.scoring.bm25, term for term (same operations, same order: same floats)."""
-    idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
     tf = tf.astype(np.float64)  # Whoosh reads the stored float32 weights as Python floats
     return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
 
