@@ -25,7 +25,7 @@ from whoosh.scoring import BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .ranking import BestOf, UnionOr
+from .ranking import AcrossFields, BestOf, FieldsModel, UnionOr
 
 # Field lengths by length byte; 0 (no length stored) reads as 1, as Whoosh's scorer asks.
 _LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)], dtype=float)
@@ -63,6 +63,8 @@ class _Evaluation:
     def evaluate(self, query: wq.Query) -> Scored:
         if isinstance(query, wq.Term):
             return self.term(query)
+        if isinstance(query, AcrossFields):
+            return self.across_fields(query)
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return self.empty()
         if isinstance(query, wq.CompoundQuery) and len(query.subqueries) == 1:
@@ -135,6 +137,28 @@ class _Evaluation:
             scores[global_docnums] = _bm25(scorer, weights, lengths) * query.boost
             matched[global_docnums] = True
         return scores, matched
+
+
+    def across_fields(self, query: AcrossFields) -> Scored:
+        """:class:`search.ranking.AcrossFields`: weighted, length-normalized frequencies summed
+        over the fields, then saturated once."""
+        pseudo, matched = self.empty()
+        terms = query.field_terms(self.searcher)
+        if not terms:
+            return pseudo, matched
+        model = FieldsModel.of(self.searcher, query.fields)
+        for fieldname, text in terms:
+            for leaf, offset in self.searcher.leaf_searchers():
+                if (fieldname, text) not in leaf.reader():
+                    continue
+                docnums, weights = _postings(leaf.reader(), fieldname, text)
+                lengths = _field_lengths(leaf.reader(), fieldname)[docnums]
+                global_docnums = docnums.astype(np.int64) + offset
+                pseudo[global_docnums] += model.normalized(
+                    fieldname, weights.astype(np.float64), lengths)
+                matched[global_docnums] = True
+        factor = model.idf(int(np.count_nonzero(matched))) * query.boost
+        return np.where(matched, factor * model.saturated(pseudo), 0.0), matched
 
 
 def _bm25(scorer: BM25FScorer, tf: Array, lengths: Array) -> Array:
