@@ -31,16 +31,21 @@ from .analysis import (
     tokenize,
 )
 from .querylang import Clause, Occur, ParsedQuery
-from .ranking import reliable
+from .ranking import AcrossFields, reliable
 from .variants import name_variants
 
 TEXT_FIELDS = ("title", "body")
-# Tuned on the dev collections (bench/RESULTS.md, ## Relevance). Scores of a word's forms add
-# up, so exact (1.75) > folded (1.5) > stemmed (1.0) still holds; a title match adds half a
-# body match (1.5 cost 0.03 MRR on PIAF, whose paragraphs share their article's title, and
-# 0.02 on service-public). COORDINATION is Whoosh's Or(scale=...): 0 turns it off (measured,
+# Tuned on the dev collections (bench/RESULTS.md, ## Relevance). Each form of a word is one
+# BM25F term over the title and the body (search/ranking.py, AcrossFields): a title occurrence
+# counts as 1.5 body occurrences before the saturation (0.5 / 1.0 / 1.5 / 2.0 gave PIAF MRR
+# 0.772 / 0.775 / 0.778 / 0.778, CISI nDCG 0.389 / 0.392 / 0.390 / 0.389). Scores of a word's
+# forms add up, so exact (1.75) > folded (1.5) > stemmed (1.0) still holds (max-of-forms lost
+# 0.008 PIAF, 0.009 CISI). COORDINATION is Whoosh's Or(scale=...): 0 turns it off (measured,
 # its bonus reorders close documents for the worse: service-public MRR 0.838 -> 0.821).
-FIELD_BOOSTS = {"title": 0.5, "body": 1.0}
+FIELD_BOOSTS = {"title": 1.5, "body": 1.0}
+# A phrase is scored by Whoosh one field at a time (a saturated score per field, summed), where
+# the title's weight multiplies a whole score: it keeps the per-field weights tuned for that.
+PHRASE_FIELD_BOOSTS = {"title": 0.5, "body": 1.0}
 FORM_BOOSTS = {"exact": 0.25, "accents": 0.1, "fold": 0.5, "variant": 0.8, "stem": 1.0}
 COORDINATION = 0.0
 MAX_EXPANSIONS = 48
@@ -207,11 +212,9 @@ def word_query(word: str, fields: tuple[str, ...], langs: tuple[str, ...],
     boosts = dict(FORM_BOOSTS)
     if not forms["stem"]:  # 2003, a listed name, Tifinagh: weigh as much as a stemmed word
         boosts["fold"] += FORM_BOOSTS["stem"]
-    subqueries: list[wq.Query] = []
-    for fieldname in fields:
-        for kind, texts in forms.items():
-            boost = FIELD_BOOSTS[fieldname] * boosts[kind]
-            subqueries.extend(wq.Term(fieldname, text, boost=boost) for text in texts)
+    subqueries: list[wq.Query] = [
+        across_fields(text, fields, boosts[kind]) for kind, texts in forms.items() for text in texts
+    ]
     subqueries.extend(_variant_phrases(variants, fields, plan))
     plan.forms.update(text for texts in forms.values() for text in texts)
     return wq.Or(subqueries)
@@ -246,7 +249,7 @@ def _variant_phrases(variants: tuple[tuple[str, ...], ...], fields: tuple[str, .
                      plan: MatchPlan) -> list[wq.Query]:
     phrases = [spelling for spelling in variants if len(spelling) > 1]
     plan.phrases.extend(phrases)
-    return [wq.Phrase(f, list(spelling), boost=FIELD_BOOSTS[f] * FORM_BOOSTS["variant"])
+    return [wq.Phrase(f, list(spelling), boost=PHRASE_FIELD_BOOSTS[f] * FORM_BOOSTS["variant"])
             for f in fields for spelling in phrases]
 
 
@@ -262,14 +265,14 @@ def phrase_query(words: list[str], fields: tuple[str, ...], plan: MatchPlan,
     folded = tuple(fold(word) for word in words)
     plan.phrases.append(folded)
     subqueries: list[wq.Query] = [
-        wq.Phrase(fieldname, list(folded), boost=FIELD_BOOSTS[fieldname]) for fieldname in fields
+        wq.Phrase(fieldname, list(folded), boost=PHRASE_FIELD_BOOSTS[fieldname])
+        for fieldname in fields
     ]
     variants = name_variants(folded) + _respelled(folded)
     subqueries.extend(_variant_phrases(variants, fields, plan))
     singles = [spelling[0] for spelling in variants if len(spelling) == 1]
     plan.forms.update(singles)
-    subqueries.extend(wq.Term(f, text, boost=FIELD_BOOSTS[f] * FORM_BOOSTS["variant"])
-                      for f in fields for text in singles)
+    subqueries.extend(across_fields(text, fields, FORM_BOOSTS["variant"]) for text in singles)
     if joined:
         subqueries.append(word_query(joined, fields, langs, plan, reader))
     return wq.DisjunctionMax(subqueries)
@@ -279,7 +282,13 @@ def _expanded_query(terms: list[str], fields: tuple[str, ...], plan: MatchPlan) 
     if not terms:
         return wq.NullQuery
     plan.forms.update(terms)
-    return wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f]) for f in fields for t in terms])
+    return wq.Or([across_fields(term, fields) for term in terms])
+
+
+def across_fields(text: str, fields: tuple[str, ...], boost: float = 1.0) -> AcrossFields:
+    """One term in the searched fields, scored as one BM25F term with the fields' weights."""
+    return AcrossFields(text, {fieldname: FIELD_BOOSTS[fieldname] for fieldname in fields},
+                        boost=boost)
 
 
 def is_plain_term(term: str) -> bool:

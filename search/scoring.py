@@ -25,7 +25,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .ranking import BestOf, UnionOr
+from .ranking import AcrossFields, BestOf, FieldsModel, UnionOr
 
 # Field lengths by length byte; 0 (no length stored) reads as 1, as Whoosh's scorer asks.
 _LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)], dtype=float)
@@ -80,6 +80,8 @@ class _Evaluation:
     def node(self, query: wq.Query) -> Scored | _Sparse:
         if isinstance(query, wq.Term):
             return self.term(query)
+        if isinstance(query, AcrossFields):
+            return self.across_fields(query)
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return self.empty()
         if isinstance(query, wq.CompoundQuery) and len(query.subqueries) == 1:
@@ -167,6 +169,38 @@ class _Evaluation:
         return _Sparse(np.concatenate(docnums), np.concatenate(scores))
 
 
+    def across_fields(self, query: AcrossFields) -> _Sparse:
+        """:class:`search.ranking.AcrossFields`: weighted, length-normalized frequencies summed
+        over the fields (title, then body: the additions of Whoosh's matcher, in its order),
+        then saturated once, with the idf of the documents having the term in any field."""
+        model = _fields_model(self.searcher, query.fields)
+        docnums: list[Array] = []
+        pseudo: list[Array] = []
+        for fieldname in query.fields:
+            field = self.searcher.schema[fieldname] if fieldname in self.searcher.schema else None
+            if field is None:
+                continue
+            try:
+                text = field.to_bytes(query.text)
+            except ValueError:
+                continue
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                if not segment_frequency(reader, fieldname, text):
+                    continue
+                found, weights = _postings(reader, fieldname, text)
+                lengths = _field_lengths(reader, fieldname)[found]
+                docnums.append(found.astype(np.int64) + offset)
+                pseudo.append(model.normalized(fieldname, weights.astype(np.float64), lengths))
+        if not docnums:
+            return _Sparse.EMPTY
+        everyone = np.concatenate(docnums)
+        having, where = np.unique(everyone, return_inverse=True)
+        summed = np.bincount(where, weights=np.concatenate(pseudo), minlength=len(having))
+        factor = model.idf(len(having)) * query.boost
+        return _Sparse(having, factor * model.saturated(summed))
+
+
 class _Sparse:
     """A term's matches: document numbers (distinct) and their scores."""
 
@@ -187,6 +221,16 @@ def _bm25_parameters(searcher: Searcher, fieldname: str) -> tuple[float, float] 
     if not isinstance(weighting, BM25F) or type(weighting).scorer is not BM25F.scorer:
         return None
     return weighting._field_B.get(fieldname, weighting.B), weighting.K1
+
+
+def _fields_model(searcher: Searcher, weights: dict[str, float]) -> FieldsModel:
+    """An :class:`AcrossFields` term's BM25F model, worked out once per searcher and weights
+    (document count and average lengths are the whole index's and do not change in it)."""
+    cache = searcher.__dict__.setdefault("_kiosque_fields_models", {})
+    key = tuple(sorted(weights.items()))
+    if key not in cache:
+        cache[key] = FieldsModel.of(searcher, weights)
+    return cache[key]
 
 
 def _average_length(searcher: Searcher, fieldname: str) -> float:

@@ -82,3 +82,56 @@ def test_a_word_in_almost_every_document_weighs_almost_nothing(searcher) -> None
     rare = weighting.idf(searcher, "text", "alpha")
     assert rare == pytest.approx(math.log(1 + (documents - 2 + 0.5) / 2.5))
     assert common < rare / 4
+
+
+@pytest.fixture(scope="module")
+def two_fields():  # noqa: ANN201 - a Whoosh searcher over title and body
+    schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT, body=fields.TEXT)
+    index = RamStorage().create_index(schema)
+    writer = index.writer()
+    padding = " ".join(f"pad{i}" for i in range(12))
+    writer.add_document(id="title-and-body", title="alpha", body=f"alpha {padding}")
+    writer.add_document(id="both-words", title="other", body=f"alpha beta {padding}")
+    writer.add_document(id="title-only", title="beta report", body=padding)
+    for number in range(20):
+        writer.add_document(id=f"filler{number}", title=f"filler{number}", body=padding)
+    writer.commit()
+    with index.searcher(weighting=ranking.weighting()) as searcher:
+        yield searcher
+
+
+def words(*texts: str, title: float = 1.5) -> wq.Query:
+    return ranking.reliable(wq.Or([ranking.AcrossFields(text, {"title": title, "body": 1.0})
+                                   for text in texts]))
+
+
+def test_a_title_match_adds_to_the_body_frequency_instead_of_a_second_score(two_fields) -> None:  # noqa: ANN001
+    """Per-field BM25 sums (Whoosh's BM25F) let one word found in the title and the body beat
+    a document with both words; BM25F proper saturates the word once."""
+    per_field = ranking.reliable(wq.Or([wq.Term(f, t, boost=b) for t in ("alpha", "beta")
+                                        for f, b in (("title", 1.5), ("body", 1.0))]))
+    assert list(scores(two_fields, per_field))[0] == "title-and-body"
+    assert list(scores(two_fields, words("alpha", "beta")))[0] == "both-words"
+
+
+def test_a_term_across_fields_counts_each_document_once_for_its_idf(two_fields) -> None:  # noqa: ANN001
+    """``alpha`` has three postings (a title and two bodies) in two documents: its idf is that
+    of a word in two documents."""
+    found = scores(two_fields, words("alpha"))
+    assert set(found) == {"both-words", "title-and-body"}
+    model = ranking.FieldsModel.of(two_fields, {"title": 1.5, "body": 1.0})
+    docnum = two_fields.document_number(id="both-words")
+    length = two_fields.doc_field_length(docnum, "body")
+    expected = model.idf(2) * model.saturated(model.normalized("body", 1.0, length))
+    assert found["both-words"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("title", [0.5, 1.5, 3.0])
+def test_across_fields_scores_are_the_same_in_whoosh_and_numpy(two_fields, title: float) -> None:  # noqa: ANN001
+    from search.scoring import score_all
+
+    query = words("alpha", "beta", "report", title=title)
+    expected = two_fields.search(query, limit=None).top_n
+    found = score_all(two_fields, query)
+    assert [docnum for _, docnum in found] == [docnum for _, docnum in expected]
+    assert [score for score, _ in found] == pytest.approx([score for score, _ in expected])
