@@ -138,22 +138,11 @@ class SearchEngine:
 
         return self.cache.get_or_compute(generation_of(self.searcher()), key, compute)
 
-    def _search(
-        self,
-        query: str,
-        page: int = 1,
-        per_page: int = 10,
-        lang: str | Sequence[str] | None = None,
-        source: str | Sequence[str] | None = None,
-        date_from: dt.date | str | None = None,
-        date_to: dt.date | str | None = None,
-        sort: str = "relevance",
-        *,
-        recency: bool = True,
-        expand_stories: bool = False,
-    ) -> ResultPage:
-        """``search`` without the cache."""
-        page, per_page, sort = _check_paging(page, per_page, sort)
+    def _search(self, query: str, page: int, per_page: int, lang: Sequence[str] | None,
+                source: Sequence[str] | None, date_from: dt.date | None,
+                date_to: dt.date | None, sort: str, *, recency: bool,
+                expand_stories: bool) -> ResultPage:
+        """``search`` without the cache, on a request ``search`` has already checked."""
         parsed = parse_query(query or "")
         filters = _Filters.from_request(parsed, lang, source, date_from, date_to)
         searcher = self.searcher()
