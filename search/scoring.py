@@ -139,18 +139,35 @@ class _Evaluation:
             matched[docnum] = True
         return scores, matched
 
-    def term(self, query: wq.Term) -> Scored | _Sparse:
+    def term_bytes(self, fieldname: str, text: str) -> tuple[Any, bytes] | None:
+        """The field and the term's bytes; None when the schema has neither."""
         schema = self.searcher.schema
-        field = schema[query.fieldname] if query.fieldname in schema else None
-        if field is None:
-            return _Sparse.EMPTY
+        if fieldname not in schema:
+            return None
         try:
-            text = field.to_bytes(query.text)
+            return schema[fieldname], schema[fieldname].to_bytes(text)
         except ValueError:
+            return None
+
+    def postings(self, fieldname: str, text: bytes) -> list[tuple[Array, Array, Array]]:
+        """The term's (global docnums, weights, field lengths) in each segment that has it."""
+        found = []
+        for leaf, offset in self.searcher.leaf_searchers():
+            reader = leaf.reader()
+            if not segment_frequency(reader, fieldname, text):
+                continue
+            docnums, weights = _postings(reader, fieldname, text)
+            lengths = _field_lengths(reader, fieldname)[docnums]
+            found.append((docnums.astype(np.int64) + offset, weights, lengths))
+        return found
+
+    def term(self, query: wq.Term) -> Scored | _Sparse:
+        known = self.term_bytes(query.fieldname, query.text)
+        if known is None:
             return _Sparse.EMPTY
-        leaves = [(leaf.reader(), offset) for leaf, offset in self.searcher.leaf_searchers()
-                  if segment_frequency(leaf.reader(), query.fieldname, text)]
-        if not leaves:
+        field, text = known
+        segments = self.postings(query.fieldname, text)
+        if not segments:
             return _Sparse.EMPTY
         parameters = _bm25_parameters(self.searcher, query.fieldname)
         if parameters is None or not field.scorable:
@@ -158,16 +175,12 @@ class _Evaluation:
         # idf and average length are the whole index's: one set serves every segment
         idf = self.searcher.idf(query.fieldname, text)  # Whoosh's own cache, per searcher
         avgfl = _average_length(self.searcher, query.fieldname)
-        docnums, scores = [], []
-        for reader, offset in leaves:
-            found, weights = _postings(reader, query.fieldname, text)
-            lengths = _field_lengths(reader, query.fieldname)[found]
-            docnums.append(found.astype(np.int64) + offset)
-            scores.append(_bm25(idf, avgfl, *parameters, weights, lengths) * query.boost)
+        docnums = [found for found, _, _ in segments]
+        scores = [_bm25(idf, avgfl, *parameters, weights, lengths) * query.boost
+                  for _, weights, lengths in segments]
         if len(docnums) == 1:
             return _Sparse(docnums[0], scores[0])
         return _Sparse(np.concatenate(docnums), np.concatenate(scores))
-
 
     def across_fields(self, query: AcrossFields) -> _Sparse:
         """:class:`search.ranking.AcrossFields`: weighted, length-normalized frequencies summed
@@ -177,20 +190,11 @@ class _Evaluation:
         docnums: list[Array] = []
         pseudo: list[Array] = []
         for fieldname in query.fields:
-            field = self.searcher.schema[fieldname] if fieldname in self.searcher.schema else None
-            if field is None:
+            known = self.term_bytes(fieldname, query.text)
+            if known is None:
                 continue
-            try:
-                text = field.to_bytes(query.text)
-            except ValueError:
-                continue
-            for leaf, offset in self.searcher.leaf_searchers():
-                reader = leaf.reader()
-                if not segment_frequency(reader, fieldname, text):
-                    continue
-                found, weights = _postings(reader, fieldname, text)
-                lengths = _field_lengths(reader, fieldname)[found]
-                docnums.append(found.astype(np.int64) + offset)
+            for found, weights, lengths in self.postings(fieldname, known[1]):
+                docnums.append(found)
                 pseudo.append(model.normalized(fieldname, weights.astype(np.float64), lengths))
         if not docnums:
             return _Sparse.EMPTY
