@@ -10,10 +10,13 @@ postings, so this bookkeeping cost more than the analysis.
 :class:`MemorySegmentWriter` is a ``SegmentWriter`` whose ``add_document``
 appends each posting to its term's list (documents arrive in docnum order,
 so each list is already sorted) and whose ``_flush_segment`` writes the terms
-in sorted order straight into the W3 codec's files. The bytes written are
-the ones Whoosh's own path writes, block for block (the term index, the
-postings blocks and their statistics): ``bench/index_identity.py`` compares
-them. Only what a Kiosque build uses is supported: new documents, no
+in sorted order straight into the W3 codec's files: the same term index,
+postings blocks and statistics as Whoosh's own path (``bench/index_identity.py``
+compares them), except that postings are pickled with protocol 4, not 2.
+Protocol 2 writes each encoded positions value (a ``bytes``) as a call to
+``_codecs.encode``: ten times slower to pickle and to unpickle, and twice
+the size after zlib. Whoosh reads blocks with ``pickle.loads``, which reads
+every protocol. Only what a Kiosque build uses is supported: new documents, no
 deletions, no term vectors, no separate spelling fields (``add_document``
 raises on a schema that needs them).
 """
@@ -38,6 +41,7 @@ from search.schema import PackedPostings
 _TERMINFO = whoosh3.W3TermInfo._struct  # flags, weight, df, min/max length byte, max weight, ids
 _LENGTHS = Struct("!ii")  # the hash file's (key length, value length) row header
 _POINTER = Struct("!Iq")  # a hash table slot: (hash, position)
+POSTINGS_PROTOCOL = 4  # pickle protocol of postings (see the module docstring)
 INDEX_CACHE_SIZE = 50_000  # remembered (field, value) analyses of presence-only fields
 
 
@@ -275,7 +279,7 @@ class _FieldPostings:
             ids[0],
             ids[-1],
         )
-        return head + dumps((tuple(ids), weights, tuple(values)), 2)
+        return head + dumps((tuple(ids), weights, tuple(values)), POSTINGS_PROTOCOL)
 
     def _blocks(
         self, ids: list[int], postings: list[Any], by_doc: bytes
@@ -307,7 +311,7 @@ class _FieldPostings:
             if not all(values):
                 values = [value for value in values if value]
             data = (tuple(_deltas(block_ids)), _mini_weights(weights), self._mini_values(values))
-            databytes = dumps(data, 2)
+            databytes = dumps(data, POSTINGS_PROTOCOL)
             if comp:
                 databytes = zlib.compress(databytes, comp)
             info = (len(block_ids), block_ids[-1], block_weight, comp, block_min, block_max)
