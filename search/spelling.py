@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from whoosh.searching import Searcher
 
@@ -19,6 +20,22 @@ MAX_SCANNED = 3_000
 def frequency(searcher: Searcher, term: str) -> int:
     """In how many title or body fields a folded term occurs."""
     return sum(searcher.doc_frequency(f, term) for f in TEXT_FIELDS)
+
+
+def has_live_document(searcher: Searcher, term: str) -> bool:
+    """True when a title or body not yet deleted holds the folded term.
+
+    A deleted article's words stay in the vocabulary (and in its document
+    frequencies) until its segment is merged away; a suggestion made of them
+    would find nothing.
+    """
+    reader = searcher.reader()
+    if not reader.has_deletions():
+        return True
+    for fieldname in TEXT_FIELDS:
+        if (fieldname, term) in reader and reader.postings(fieldname, term).is_active():
+            return True
+    return False
 
 
 def display_form(searcher: Searcher, folded: str, typed: str = "", prefix: bool = False) -> str:
@@ -61,7 +78,8 @@ def correction(searcher: Searcher, word: str) -> str | None:
     for distance in range(1, 2 if len(folded) < 6 else 3):
         for fieldname in TEXT_FIELDS:
             for term in close_terms(searcher, fieldname, folded, distance):
-                candidates[term] = frequency(searcher, term)
+                if term not in candidates and has_live_document(searcher, term):
+                    candidates[term] = frequency(searcher, term)
         if candidates:
             break
     if not candidates:
@@ -112,7 +130,7 @@ def _unknown(searcher: Searcher, word: str) -> bool:
     folded = fold(word)
     if not MIN_CORRECTABLE <= len(folded) <= MAX_CORRECTABLE or folded.isdigit():
         return False
-    return not frequency(searcher, folded)
+    return not frequency(searcher, folded) or not has_live_document(searcher, folded)
 
 
 def did_you_mean(searcher: Searcher, query: str, words: list[str]) -> str | None:
@@ -168,7 +186,9 @@ def completions(searcher: Searcher, prefix: str, limit: int) -> list[str]:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             if is_plain_term(text) and text != folded:
                 counts[text] = counts.get(text, 0) + weight * info.doc_frequency()
-    best = sorted(counts, key=lambda term: (-counts[term], term))[:limit]
+    ranked = sorted(counts, key=lambda term: (-counts[term], term))
+    live = (term for term in ranked if has_live_document(searcher, term))
+    best = list(islice(live, limit))
     return [
         head + same_case(last.text, display_form(searcher, term, last.text, prefix=True))
         for term in best

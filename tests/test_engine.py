@@ -269,6 +269,26 @@ def test_did_you_mean_only_for_unknown_words(engine):
     assert engine.search("Kyrgyzstan").suggestion is None
 
 
+def test_words_of_deleted_articles_are_neither_suggested_nor_corrections(tmp_path):
+    """A deleted article's words stay in the vocabulary until a merge: never offer them."""
+    articles = [
+        Article(id="keep", title="Le marché de Marrakech", body="Le marché ouvre tôt à "
+                "Marrakech, disent les commerçants de la médina.", lang="fr"),
+        Article(id="gone", title="Zorglubissime à Fès", body="Un zorglubissime a été vu "
+                "hier soir à Fès, disent les témoins.", lang="fr"),
+    ]
+    build_index([], tmp_path)
+    add_documents(articles, tmp_path, workers=1)
+    engine = SearchEngine(tmp_path)
+    assert engine.suggest("zorglu") == ["zorglubissime"]
+    assert engine.search("zorglubisime").suggestion == "zorglubissime"
+    delete_documents(["gone"], tmp_path)
+    assert engine.suggest("zorglu") == []
+    assert engine.search("zorglubisime").suggestion is None
+    assert engine.search("zorglubissime").total == 0
+    assert engine.suggest("marra") == ["marrakech"]
+
+
 def test_a_long_pasted_text_searches_its_words_not_its_stop_words(engine):
     """Stop words do not use up the query's clause budget: the last word still counts."""
     stop_words = " ".join(sorted(stopwords("fr"))[:60])
