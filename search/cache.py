@@ -235,7 +235,8 @@ def per_generation(searcher: Any, name: str) -> dict[Any, Any]:
 
 def approximate_size(value: Any) -> int:
     """Bytes of ``value`` and everything it holds (``sys.getsizeof`` over the object graph:
-    dataclasses, tuples, lists, dicts, strings), each object counted once."""
+    dataclasses, with what they keep beside their fields, tuples, lists, dicts, strings),
+    each object counted once."""
     seen: set[int] = set()
     total = 0
     stack = [value]
@@ -251,5 +252,8 @@ def approximate_size(value: Any) -> int:
         elif isinstance(item, (tuple, list, set, frozenset)):
             stack.extend(item)
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+            if hasattr(item, "__dict__"):  # fields and what is kept beside them (to_json)
+                stack.extend(vars(item).values())
+            else:
+                stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return total
