@@ -122,10 +122,20 @@ class ResultPage:
         """
         data: bytes | None = self.__dict__.get(_JSON)
         if data is None:
-            text = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
-            data = (text + "\n").encode("utf-8")
+            data = _json_line(self.to_dict())
             object.__setattr__(self, _JSON, data)  # the same bytes whichever thread wins
         return data
+
+
+def _json_line(value: Any) -> bytes:
+    """Compact UTF-8 JSON and a newline; a lone surrogate (only a Python caller's query
+    text can hold one: stored text is cleaned) cannot be UTF-8, so that value is sent
+    with ``\\u`` escapes instead, which decode to the same strings."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(value, separators=(",", ":")) + "\n").encode("ascii")
 
 
 _JSON = "_json"

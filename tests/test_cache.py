@@ -309,6 +309,12 @@ def test_a_cached_page_keeps_its_json_and_the_size_counts_it(engine_index: Path)
     assert uncached == page and uncached.to_json() == data
 
 
+def test_a_query_with_a_lone_surrogate_is_cached_and_its_json_is_escaped(
+        engine_index: Path) -> None:
+    page = SearchEngine(engine_index).search("\ud800 élection")
+    assert json.loads(page.to_json()) == page.to_dict() and page.to_json().isascii()
+
+
 def test_a_commit_gives_new_json(private_engine: SearchEngine) -> None:
     engine = private_engine
     before = engine.search("zorglubissime").to_json()
