@@ -4,8 +4,9 @@ with the result cache and without it.
 Starts, all at once on loopback, one ``kiosque serve`` per ``--workers``
 value (1, 2...: server processes sharing the port; ``--threads`` each) and
 per ``--cache`` setting: ``on`` is the default result cache (``--cache-size``
-entries a process), ``off`` is ``--cache-size 0``. Warms each up, then for
-each connection level and each worker count in turn runs wrk (Debian:
+entries a process), ``off`` is ``--cache-size 0``. Warms each up (a cached one
+until each of its processes has answered every query once), then for each
+connection level and each worker count in turn runs wrk (Debian:
 ``apt-get install -y wrk``) for ``--seconds`` against ``/api/health`` (a
 one-line JSON answer of the same Flask + waitress stack: the ceiling), then
 against ``/api/search?q=...`` of each cache setting (cycling through the 540
@@ -169,6 +170,32 @@ def hit_rate(before: dict[int, tuple[int, int, int]],
     return f"{hits / lookups:.1%} (+{coalesced / lookups:.1%} coalesced)" if lookups else "?"
 
 
+def warm_up(server: Server, connections: int, seconds: int, script: Path, queries: int) -> None:
+    """``seconds`` of search, then, with the cache on, more (``seconds`` at a time, at most
+    START_SECONDS in all) until each worker process holds every query in its cache: a
+    process meets each query once before it can hit, so without this the first rows of a
+    loaded machine measured misses, not the repeated workload the cached rows stand for."""
+    wrk(server.url + "/", connections, seconds, script)
+    deadline = time.monotonic() + START_SECONDS
+    while server.cache == "on" and time.monotonic() < deadline:
+        entries = cache_entries(server)
+        if len(entries) >= server.workers and min(entries.values()) >= queries:
+            return
+        wrk(server.url + "/", connections, seconds, script)
+
+
+def cache_entries(server: Server, polls: int = 40) -> dict[int, int]:
+    """Entries of the result cache of each worker process, by pid (as ``cache_counts``)."""
+    found: dict[int, int] = {}
+    for _ in range(polls):
+        with urllib.request.urlopen(f"{server.url}/api/stats", timeout=10) as response:
+            body = json.load(response)
+        found[body["pid"]] = body["cache"]["entries"]
+        if len(found) >= server.workers:
+            break
+    return found
+
+
 def tree_memory_mb(pid: int) -> float:
     """PSS of a process and its children, in MB (needs psutil)."""
     from bench.indexing import _tree_rss
@@ -203,7 +230,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
     parser.add_argument("--workers", default="1,2", help="server processes, comma-separated")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="connections")
-    parser.add_argument("--warmup", type=int, default=15, help="seconds of search per server")
+    parser.add_argument("--warmup", type=int, default=15,
+                        help="seconds of search per server (cache on: repeated until each "
+                        "worker process has cached every query)")
     parser.add_argument("--cache", default="on,off",
                         help="result cache settings to compare: on (--cache-size), off (0)")
     parser.add_argument("--cache-size", type=int, default=1024, help="entries, when on")
@@ -213,7 +242,8 @@ def main() -> None:
     workers = [int(n) for n in args.workers.split(",")]
     caches = [c.strip() for c in args.cache.split(",") if c.strip() in ("on", "off")]
     levels = [int(n) for n in args.levels.split(",")]
-    paths = [f"/api/search?q={urllib.parse.quote(q)}" for _, _, q in load_queries()]
+    queries = [q for _, _, q in load_queries()]
+    paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in queries]
     script = lua_script(paths)
     print(f"machine: {machine()}\nindex: {args.index_dir}, waitress threads {args.threads}, "
           f"{args.seconds} s per run, {len(paths)} queries, cache {'/'.join(caches)} "
@@ -223,8 +253,9 @@ def main() -> None:
         for count in workers:
             groups.append([start_server(args.index_dir, args.threads, count, cache,
                                         args.cache_size) for cache in caches])  # fmt: skip
+        distinct = min(len({q.strip() for q in queries}), args.cache_size)  # cache keys
         for server in (server for group in groups for server in group):
-            wrk(server.url + "/", max(levels), args.warmup, script)
+            warm_up(server, max(levels), args.warmup, script, distinct)
         print("| workers | connections | endpoint | req/s | p50 ms | p99 ms | errors "
               "| search / trivial | cache hits | load |\n"
               "|---|---|---|---|---|---|---|---|---|---|", flush=True)

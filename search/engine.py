@@ -122,7 +122,8 @@ class SearchEngine:
 
         Raises SearchError for an invalid page, per_page, sort or date; the
         query text itself never raises. A repeated request is answered from
-        the result cache (the same, immutable page) until the index changes.
+        the result cache (the same, immutable page, its ``to_json()`` made
+        once) until the index changes.
         """
         page, per_page, sort = _check_paging(page, per_page, sort)
         langs = tuple(value.lower() for value in _as_list(lang))  # as _Filters reads them
@@ -133,8 +134,11 @@ class SearchEngine:
                recency, expand_stories)
 
         def compute() -> ResultPage:
-            return self._search(query, page, per_page, langs or None, sources or None, start,
-                                end, sort, recency=recency, expand_stories=expand_stories)
+            found = self._search(query, page, per_page, langs or None, sources or None, start,
+                                 end, sort, recency=recency, expand_stories=expand_stories)
+            if self.cache.enabled:
+                found.to_json()  # made before the page is kept, so its size counts the bytes
+            return found
 
         return self.cache.get_or_compute(generation_of(self.searcher()), key, compute)
 

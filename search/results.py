@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -108,3 +109,33 @@ class ResultPage:
             "hits": [hit.to_dict() for hit in self.hits],
             "facets": {name: dict(counts) for name, counts in self.facets.items()},
         }
+
+    def to_json(self) -> bytes:
+        """``to_dict()`` as compact UTF-8 JSON ending in a newline: what ``GET /api/search``
+        sends (Flask's ``jsonify`` with ``ensure_ascii=False``, unsorted keys).
+
+        Made once and kept on the page (outside its fields: equality and
+        ``replace`` ignore it). The result cache hands the same page to every
+        request that repeats it, so a cache hit sends bytes already made, and
+        they leave with the page; building and encoding the dict cost more
+        than the rest of a hit.
+        """
+        data: bytes | None = self.__dict__.get(_JSON)
+        if data is None:
+            data = _json_line(self.to_dict())
+            object.__setattr__(self, _JSON, data)  # the same bytes whichever thread wins
+        return data
+
+
+def _json_line(value: Any) -> bytes:
+    """Compact UTF-8 JSON and a newline; a lone surrogate (only a Python caller's query
+    text can hold one: stored text is cleaned) cannot be UTF-8, so that value is sent
+    with ``\\u`` escapes instead, which decode to the same strings."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(value, separators=(",", ":")) + "\n").encode("ascii")
+
+
+_JSON = "_json"

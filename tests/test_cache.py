@@ -11,7 +11,7 @@ import pytest
 from conftest import ENGINE_ARTICLES, load_articles
 
 from indexer import add_documents, build_index, delete_documents
-from search import Article, SearchEngine, SearchError
+from search import Article, ResultPage, SearchEngine, SearchError
 from search.cache import ResultCache, approximate_size
 
 # -- ResultCache alone ----------------------------------------------------------------------
@@ -290,6 +290,39 @@ def test_cached_pages_cannot_be_changed(engine: SearchEngine) -> None:
     copied = page.to_dict()
     copied["facets"]["lang"]["xx"] = 1
     assert "xx" not in engine.search("élection").facets["lang"]
+
+
+def test_a_cached_page_keeps_its_json_and_the_size_counts_it(engine_index: Path) -> None:
+    engine = SearchEngine(engine_index)
+    page = engine.search("élection", expand_stories=True)
+    data = page.to_json()
+    assert engine.search("élection", expand_stories=True).to_json() is data  # made once
+    assert json.loads(data) == page.to_dict() and data.endswith(b"\n")
+    assert "élection".encode() in data  # UTF-8, not \u escapes
+    bare = json.dumps(page.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+    assert approximate_size(page) >= len(bare) + approximate_size(ResultPage(
+        page.query, page.total, page.page, page.per_page, page.hits, page.facets,
+        page.suggestion))
+    assert engine.cache_stats().bytes >= approximate_size(page)
+    uncached = SearchEngine(engine_index, cache_size=0).search("élection", expand_stories=True)
+    assert uncached == page and uncached.to_json() == data
+
+
+def test_a_query_with_a_lone_surrogate_is_cached_and_its_json_is_escaped(
+        engine_index: Path) -> None:
+    page = SearchEngine(engine_index).search("\ud800 élection")
+    assert json.loads(page.to_json()) == page.to_dict() and page.to_json().isascii()
+
+
+def test_a_commit_gives_new_json(private_engine: SearchEngine) -> None:
+    engine = private_engine
+    before = engine.search("zorglubissime").to_json()
+    assert engine.search("zorglubissime").to_json() is before
+    add_documents([Article(id="new-2", title="Le zorglubissime revient", lang="fr",
+                           body="Le zorglubissime est revenu ce matin.")],
+                  engine.index_dir, workers=1)
+    after = engine.search("zorglubissime").to_json()
+    assert after != before and json.loads(after)["hits"][0]["id"] == "new-2"
 
 
 def test_the_bounds_hold_on_real_pages(engine_index: Path) -> None:

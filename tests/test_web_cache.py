@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import jsonify, request
 from flask.testing import FlaskClient
 from web_helpers import ADMIN_TOKEN, app_config, assert_matches_spec
 
-from web import cli, create_app
+from web import cli, create_app, state
 from web.config import ConfigError, load
+from web.params import parse_search
 
 pytest_plugins = ("web_fixtures",)
 
@@ -47,6 +49,28 @@ def test_a_cache_hit_returns_the_same_bytes_as_no_cache(web_index: Path, url: st
     assert miss.status_code == hit.status_code == fresh.status_code == 200
     assert miss.data == hit.data == fresh.data
     assert stats(cached)["hits"] == 1 and stats(uncached)["hits"] == 0
+
+
+@pytest.mark.parametrize("url", URLS[:5])
+def test_search_sends_what_jsonify_would(web_index: Path, url: str) -> None:
+    """The kept bytes of a page (ResultPage.to_json) are jsonify's, byte for byte."""
+    app = create_app(app_config(web_index))
+    web_client = app.test_client()
+    sent = [web_client.get(url) for _ in range(2)]
+    with app.test_request_context(url):
+        params = parse_search(request.args)
+        page = state.engine().search(params.q, **params.engine_kwargs())
+        expected = jsonify(page.to_dict())
+    for response in sent:
+        assert response.status_code == 200 and response.data == expected.data
+        assert response.headers["Content-Type"] == expected.headers["Content-Type"]
+
+
+def test_debug_mode_still_indents_the_search_json(web_index: Path) -> None:
+    app = create_app(app_config(web_index))
+    app.debug = True
+    response = app.test_client().get("/api/search?q=élection")
+    assert response.status_code == 200 and b'\n  "query": "\xc3\xa9lection"' in response.data
 
 
 def test_stats_show_the_cache_at_work(web_index: Path) -> None:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 import indexer
 from indexer import readers
-from search import Article
+from search import Article, ResultPage
 
 from .auth import admin_required
 from .errors import ApiError
@@ -43,7 +43,21 @@ def search() -> Response:
     params = parse_search(request.args, config["KIOSQUE_MAX_QUERY_CHARS"],
                           config["KIOSQUE_PER_PAGE"])
     page = engine().search(params.q, **params.engine_kwargs())
-    return jsonify(page.to_dict())
+    return page_json(page)
+
+
+def page_json(page: ResultPage) -> Response:
+    """``jsonify(page.to_dict())``, from the bytes the page keeps (``ResultPage.to_json``:
+    made once for a cached page, so a hit encodes nothing).
+
+    In debug mode (or with ``app.json.compact = False``) jsonify indents: that
+    path is kept as it was.
+    """
+    app = current_app
+    compact = getattr(app.json, "compact", None)
+    if compact is False or (compact is None and app.debug):
+        return jsonify(page.to_dict())
+    return app.response_class(page.to_json(), mimetype="application/json")
 
 
 @bp.get("/api/suggest")
