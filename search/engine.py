@@ -23,7 +23,7 @@ from .cache import (
     generation_of,
     per_generation,
 )
-from .querybuild import BuiltQuery, MatchPlan, build_query
+from .querybuild import BuiltQuery, MatchPlan, build_query, with_feedback
 from .querylang import ParsedQuery, parse_query
 from .records import Article, RecordError, parse_date
 from .related import key_terms_query
@@ -151,7 +151,7 @@ class SearchEngine:
         filters = _Filters.from_request(parsed, lang, source, date_from, date_to)
         searcher = self.searcher()
         langs = filters.stemming_languages()
-        built = build_query(parsed, searcher.reader(), langs)
+        built = with_feedback(build_query(parsed, searcher.reader(), langs), searcher)
         run = _Run(searcher, built, filters, expand_stories)
         ranked = run.rank(sort, page * per_page, recency and sort == "relevance")
         start = (page - 1) * per_page

@@ -4,16 +4,20 @@ Each word becomes its exact, folded and stemmed forms in the title and the
 body, so that what the user typed ranks above folded matches, and folded
 above stemmed ones. Prefixes and fuzzy words are expanded here against the
 index vocabulary, with a cap, so no query can enumerate the whole index.
+A long query (a described need, a pasted paragraph) also gets the stems its
+best matches use most (:func:`with_feedback`).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from .analysis import (
     EXACT_SEPARATOR,
@@ -23,6 +27,7 @@ from .analysis import (
     analyze,
     exact_form,
     fold,
+    index_terms,
     is_query_stopword,
     keeps_accents,
     lower_form,
@@ -32,6 +37,7 @@ from .analysis import (
 )
 from .querylang import Clause, Occur, ParsedQuery
 from .ranking import AcrossFields, reliable
+from .scoring import ranked_arrays
 from .variants import name_variants
 
 TEXT_FIELDS = ("title", "body")
@@ -52,6 +58,15 @@ MAX_EXPANSIONS = 48
 MAX_SCANNED_TERMS = 20_000
 MAX_RESPELLED = 16
 MAX_SEARCHED_CLAUSES = 64  # after stop words: a pasted paragraph keeps its first 64 words
+# Pseudo-relevance feedback (RM3-like), for queries of FEEDBACK_MIN_WORDS searched words or more
+# only: news queries (2-7 words) and questions keep their ranking and their speed. Measured on
+# the dev collections (bench/RESULTS.md, ## Relevance): CISI nDCG@10 0.391 -> 0.403; applied
+# to every query it lost service-public 0.009.
+FEEDBACK_MIN_WORDS = 12
+FEEDBACK_DOCUMENTS = 5
+FEEDBACK_TERMS = 10
+FEEDBACK_WEIGHT = 0.5  # the best feedback stem's boost; a query word's stemmed form has 1.0
+FEEDBACK_TEXT_CHARS = 20_000  # of a document's title and body, to bound the cost
 _DIGIT_GROUP = re.compile(r"\d{3}")
 _LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
 
@@ -93,6 +108,62 @@ def build_query(parsed: ParsedQuery, reader: IndexReader,
         if clause.kind == "word" and clause.occur is not Occur.MUST_NOT:
             words.append(clause.text)
     return BuiltQuery(_combine(groups), plan, words)
+
+
+def with_feedback(built: BuiltQuery, searcher: Searcher) -> BuiltQuery:
+    """A long query with the stems its best documents use most added to it (RM3-like).
+
+    The query's FEEDBACK_DOCUMENTS best documents each give their stems'
+    frequencies (over the document's stems), weighted by the document's share
+    of their scores; the FEEDBACK_TERMS heaviest stems that at least two
+    documents of the index have are added as optional terms, with boosts up
+    to FEEDBACK_WEIGHT. They only reorder what the query matches
+    (``AndMaybe``), and are not highlighted. Shorter queries come back unchanged.
+    """
+    if built.query is None or len(built.words) < FEEDBACK_MIN_WORDS:
+        return built
+    docnums, scores = ranked_arrays(searcher, built.query)
+    weights = _feedback_weights(searcher, docnums[:FEEDBACK_DOCUMENTS].tolist(),
+                                scores[:FEEDBACK_DOCUMENTS].tolist())
+    if not weights:
+        return built
+    best = max(weights.values())
+    expansion = wq.Or([across_fields(stem, TEXT_FIELDS, FEEDBACK_WEIGHT * weight / best)
+                       for stem, weight in weights.items()])
+    return BuiltQuery(reliable(wq.AndMaybe(built.query, expansion)), built.plan, built.words)
+
+
+def _feedback_weights(searcher: Searcher, docnums: list[int],
+                      scores: list[float]) -> dict[str, float]:
+    """The heaviest stems of the top documents: sum of (score share x frequency in the doc)."""
+    total = sum(scores)
+    if total <= 0:
+        return {}
+    weights: Counter[str] = Counter()
+    for docnum, score in zip(docnums, scores, strict=True):
+        stems = _document_stems(searcher, docnum)
+        length = sum(stems.values())
+        for stem, count in stems.items():
+            weights[stem] += score / total * count / length
+    reader = searcher.reader()
+    kept: dict[str, float] = {}
+    for stem, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        if max(reader.doc_frequency(f, stem) for f in TEXT_FIELDS) >= 2:  # relates documents
+            kept[stem] = weight
+            if len(kept) == FEEDBACK_TERMS:
+                break
+    return kept
+
+
+def _document_stems(searcher: Searcher, docnum: int) -> Counter[str]:
+    """How often each stemmed form occurs in a document's title and body (numbers left out)."""
+    fields = searcher.stored_fields(docnum)
+    text = f"{fields.get('title', '')}\n{fields.get('body', '')}"[:FEEDBACK_TEXT_CHARS]
+    return Counter({
+        term: len(positions)
+        for term, positions in index_terms(text, fields.get("lang", "")).items()
+        if STEM_SEPARATOR in term and not term.partition(STEM_SEPARATOR)[2].isdigit()
+    })
 
 
 def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:

@@ -216,6 +216,28 @@ def test_ete_is_a_stop_word_only_after_avoir() -> None:
     assert not is_query_stopword("été", ("fr", "en"), previous=None)
 
 
+@pytest.mark.parametrize(("word", "langs"), [
+    ("quand", ("fr",)), ("Quelle", ("fr", "en")), ("combien", ("fr",)), ("Comment", ("fr",)),
+    ("who", ("en",)), ("Whose", ("fr", "en")),
+])
+def test_question_words_leave_a_query_but_stay_in_the_index(
+    word: str, langs: tuple[str, ...]
+) -> None:
+    assert is_query_stopword(word, langs)
+    assert not is_stopword(word, langs)
+    assert fold(word) in index_terms(f"On se demande {word} et pourquoi", langs[0])
+
+
+@pytest.mark.parametrize(("word", "langs"), [
+    ("WHO", ("en",)),  # the World Health Organization
+    ("who", ("fr",)), ("quand", ("en",)),  # a question word of another language
+    ("quantité", ("fr",)), ("whom", ("en",)),
+])
+def test_other_words_are_not_question_words(word: str, langs: tuple[str, ...]) -> None:
+    expected = word == "whom"  # already an English stop word
+    assert is_query_stopword(word, langs) is expected
+
+
 def test_stop_words_keep_their_position_but_get_no_stem() -> None:
     terms = index_terms("Selon Les Échos", "fr")
     assert terms["les"] == [1] and terms["echos"] == [2]
