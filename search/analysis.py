@@ -399,7 +399,7 @@ def is_query_stopword(word: str, langs: tuple[str, ...], previous: str | None = 
         return False
     if previous is not None and "fr" in langs and fold(word) == "ete":
         return fold(previous) in _AVOIR
-    return is_stopword(word, langs) or _is_question_word(word, langs)
+    return is_stopword(word, langs) or _is_question_word(word, langs, previous is None)
 
 
 # Question words the index keeps (they are not in the stop lists, so articles index them) but a
@@ -408,17 +408,24 @@ def is_query_stopword(word: str, langs: tuple[str, ...], previous: str | None = 
 # collections (bench/RESULTS.md, ## Relevance): PIAF MRR@10 +0.005, SQuAD +0.0015,
 # service-public +0.014, CISI unchanged. A word in capitals stays (WHO, the organization).
 _QUESTION_WORDS = {
-    "fr": frozenset("quel quelle quels quelles quand combien comment pourquoi lequel laquelle "
+    "fr": frozenset("quel quelle quels quelles quand combien pourquoi lequel laquelle "
                     "lesquels lesquelles".split()),
     "en": frozenset({"who", "whose"}),
 }
+# Question words that are also content words of another language: dropped only where a
+# question puts them, first (« Comment obtenir un passeport ? », but "public comment").
+_LEADING_QUESTION_WORDS = {"fr": frozenset({"comment"})}
 
 
-def _is_question_word(word: str, langs: tuple[str, ...]) -> bool:
+def _is_question_word(word: str, langs: tuple[str, ...], first: bool) -> bool:
     if len(word) > 1 and word.isupper():
         return False
     folded = fold(word)
-    return any(folded in _QUESTION_WORDS.get(lang, ()) for lang in langs)
+    return any(
+        folded in _QUESTION_WORDS.get(lang, ())
+        or (first and folded in _LEADING_QUESTION_WORDS.get(lang, ()))
+        for lang in langs
+    )
 
 
 _AVOIR = frozenset(

@@ -238,6 +238,13 @@ def test_other_words_are_not_question_words(word: str, langs: tuple[str, ...]) -
     assert is_query_stopword(word, langs) is expected
 
 
+def test_comment_is_a_question_word_only_where_a_question_starts() -> None:
+    """French « Comment … ? » asks a question; English "public comment" means a comment."""
+    assert is_query_stopword("Comment", ("fr", "en"), previous=None)
+    assert not is_query_stopword("comment", ("fr", "en"), previous="public")
+    assert not is_query_stopword("comment", ("en",), previous=None)
+
+
 def test_stop_words_keep_their_position_but_get_no_stem() -> None:
     terms = index_terms("Selon Les Échos", "fr")
     assert terms["les"] == [1] and terms["echos"] == [2]
