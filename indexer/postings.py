@@ -31,6 +31,7 @@ from struct import Struct
 from typing import Any
 
 from whoosh import formats
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import whoosh3
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -136,12 +137,16 @@ class MemorySegmentWriter(SegmentWriter):
         """``field.index(value)``, remembered for fields that only record presence.
 
         Most of their values repeat (a language, a source, a year, a file), and
-        Whoosh's analysis of one costs a tokenizer, a token and a set. Their
+        Whoosh's analysis of one costs a tokenizer, a token and a set; an ``ID``
+        field's value is its one term (most are unique: id, fingerprint). Their
         encoded values are the one empty bytes object, so sharing them between
         documents changes no byte written.
         """
         if not isinstance(field.format, formats.Existence) or not isinstance(value, (str, int)):
             return field.index(value)
+        if type(field.analyzer) is IDTokenizer and isinstance(value, str):
+            # The whole value, one term: what IDTokenizer and Existence give, without the calls.
+            return ((value.encode("utf-8"), 1, field.format.field_boost, b""),)
         key = (fieldname, value)
         found = self._index_cache.get(key)
         if found is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from search.analysis import fold, tokenize
+from search.analysis import IndexedText, fold, tokenize
 from search.querybuild import is_plain_term
 
 MAX_DISTANCE = 5
@@ -67,6 +67,35 @@ def simhash_postings(postings: dict[str, list[int]]) -> int | None:
     if len(by_position) < first:  # a position without a folded form: never seen, but exact
         return simhash_words(words_from_postings(postings))
     return simhash_words([by_position[position] for position in range(first)])
+
+
+def simhash_indexed(indexed: IndexedText) -> int | None:
+    """``simhash_postings(indexed.postings)``, with the words taken from the analysis itself.
+
+    The word at a position is the first folded form, in the order of the
+    postings, that has the position: the folded form of the position's word,
+    unless an alias there has a folded form met earlier in the text (``1 000``
+    after ``1000``). Rare cases (a folded form that is not a plain term) go
+    the long way, through the postings.
+    """
+    words = indexed.words
+    needed = min(len(words), MAX_SHINGLES + SHINGLE - 1)
+    folded = [fold(word) for word in words[:needed]]
+    if not all(map(is_plain_term, map(fold, set(words)))):
+        return simhash_postings(indexed.postings)
+    order: dict[str, int] | None = None
+    for alias in indexed.aliases:
+        pos = alias.pos
+        if pos >= needed:
+            break
+        term = fold(alias.text)
+        if term == folded[pos] or not is_plain_term(term):
+            continue
+        if order is None:
+            order = {form: rank for rank, form in enumerate(indexed.postings)}
+        if order[term] < order[folded[pos]]:
+            folded[pos] = term
+    return simhash_words(folded)
 
 
 def simhash_words(words: list[str]) -> int | None:

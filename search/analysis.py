@@ -55,7 +55,9 @@ __all__ = [
     "exact_form",
     "fold",
     "grouped_numbers",
+    "IndexedText",
     "index_terms",
+    "indexed_text",
     "is_latin",
     "is_query_stopword",
     "is_stopword",
@@ -551,6 +553,19 @@ def trim_caches(max_words: int) -> bool:
     return True
 
 
+class IndexedText(NamedTuple):
+    """:func:`index_terms` of a text with the words and aliases it was made of.
+
+    ``words[pos]`` is the word at position ``pos``; ``aliases`` are in position
+    order. (The near-duplicate hash reads the first words in order: taking them
+    from here costs nothing, putting them back in order from the postings did.)
+    """
+
+    postings: dict[str, list[int]]
+    words: list[str]
+    aliases: list[Token]
+
+
 def index_terms(text: str, lang: str) -> dict[str, list[int]]:
     """Every form of every token of a text, with the positions where it occurs.
 
@@ -560,6 +575,11 @@ def index_terms(text: str, lang: str) -> dict[str, list[int]]:
     are looked up once and share one positions list (most words of an article
     occur more than once, and every word has up to three forms).
     """
+    return indexed_text(text, lang).postings
+
+
+def indexed_text(text: str, lang: str) -> IndexedText:
+    """:func:`index_terms` with the words and aliases of the text (see :class:`IndexedText`)."""
     words, starts, ends = _word_lists(text)
     occurrences: dict[str, list[int]] = {}
     for pos, word in enumerate(words):
@@ -579,7 +599,7 @@ def index_terms(text: str, lang: str) -> dict[str, list[int]]:
         _add_forms(postings, token_forms(word, lang), positions)
     for alias in aliases[waiting:]:
         _add_forms(postings, token_forms(alias.text, lang), [alias.pos])
-    return postings
+    return IndexedText(postings, words, aliases)
 
 
 def _add_forms(
