@@ -159,7 +159,8 @@ def test_a_killed_worker_is_replaced(server: Server) -> None:
     wait_until(lambda: len(server.workers()) == 2 and victim.pid not in
                {worker.pid for worker in server.workers()}, server,
                "the killed worker was not replaced")  # fmt: skip
-    assert f"worker {victim.pid} was killed by SIGKILL; starting another" in server.log()
+    wait_until(lambda: f"worker {victim.pid} was killed by SIGKILL; starting another"
+               in server.log(), server, "no log line about the killed worker")  # fmt: skip
     assert survivor.pid in {worker.pid for worker in server.workers()}
     since = len(server.log())
     answers = fetch_until_both_served(server, QUERY + "&after=kill", since)
