@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from waitress import wasyncore
 from web_helpers import XSS_BODY, XSS_ID, XSS_TITLE, app_config, load_sample_records
 
 from indexer import add_documents
@@ -65,11 +66,25 @@ def writable_app(tmp_path: Path, sample_articles: list[Article]) -> Flask:
 def live_server(web_app: Flask) -> Iterator[str]:
     """The app served by waitress (web.serve) on a free port, in a thread; yields its URL."""
     server = make_server(web_app, "127.0.0.1", 0, threads=4)
-    thread = threading.Thread(target=server.run, name="kiosque-test-server", daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        # waitress has no way to stop a loop from another thread: closing its sockets
+        # under a select() in progress raises "Bad file descriptor" there, which is the
+        # stop, not a failure (webtest's StopableWSGIServer does the same)
+        try:
+            server.run()
+        except OSError:
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, name="kiosque-test-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stopping.set()
+        server.task_dispatcher.shutdown(timeout=10)  # requests in progress end first
+        wasyncore.close_all(server._map)
         thread.join(timeout=10)
 
