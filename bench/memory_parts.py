@@ -9,8 +9,10 @@ pass, page 2 on the second... up to ``--pages``), "more like this" of the
 hits, and suggestions of a word's first letters. Every ``--every`` requests
 it prints the RSS and the size of each cache that lives as long as the
 process: the analysis word caches (``search.analysis.WORD_CACHES``, emptied
-past ``engine.SERVING_CACHE_WORDS`` words), the snippet piece cache, the
-postings cache of ``search/scoring.py`` and the result cache. With
+past ``engine.SERVING_CACHE_WORDS`` words) and their token-match table, the
+snippet piece cache and chunk indexes (their estimate of their bytes), the
+postings cache (bytes) and per-segment document counts of
+``search/scoring.py``, the shared idf cache and the result cache. With
 ``--tracemalloc``, also the Python heap, and at the end the lines whose
 allocations grew most over the second half (``tracemalloc`` snapshot diff):
 what to bound if the process grows. Run on demand, never as a test.
@@ -56,8 +58,12 @@ def parts(engine: SearchEngine) -> dict[str, float]:
         "rss_mb": psutil.Process().memory_info().rss / 2**20,
         **rss_parts(),
         "words_max": max(words.values()),
+        "match_parts": len(analysis._MATCH_PARTS),
         "pieces": snippets._analyzed_piece.cache_info().currsize,
-        "postings_k": scoring._cached_entries / 1e3,
+        "chunks_mb": sum(index.bytes for index in snippets._chunk_indexes.values()) / 2**20,
+        "postings_mb": scoring._cached_bytes / 2**20,
+        "freqs_k": len(scoring._frequency_cache) / 1e3,
+        "idf_k": len(engine.searcher()._idf_cache) / 1e3,
         "results": cache.entries,
         "results_mb": cache.bytes / 2**20,
     }
@@ -106,8 +112,12 @@ def main() -> None:
         if args.tracemalloc and turn + 1 == args.requests // 2:
             halfway = tracemalloc.take_snapshot()
     if halfway is not None:
+        final = tracemalloc.take_snapshot()
+        print("\nHeld at the end, by line (tracemalloc):")
+        for stat in final.statistics("lineno")[:25]:
+            print(f"  {stat}")
         print("\nGrowth over the second half, by line (tracemalloc):")
-        for stat in tracemalloc.take_snapshot().compare_to(halfway, "lineno")[:15]:
+        for stat in final.compare_to(halfway, "lineno")[:15]:
             print(f"  {stat}")
 
 

@@ -40,7 +40,8 @@ RERANK_WINDOW = 200
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 365.0
 FACET_FIELDS = ("lang", "source", "year")
-SERVING_CACHE_WORDS = 50_000  # analysis caches emptied beyond this: ~45 MB at most
+SERVING_CACHE_WORDS = 25_000  # analysis caches emptied beyond this: ~22 MB at most
+IDF_CACHE_ENTRIES = 20_000  # idf of (field, term), shared by the threads: ~4 MB at most
 
 
 class SearchError(ValueError):
@@ -91,7 +92,7 @@ class SearchEngine:
             return current
         if current is not None:
             current.close()
-        self._local.searcher = index.searcher(weighting=ranking.weighting())
+        self._local.searcher = _share_idf_cache(index.searcher(weighting=ranking.weighting()))
         self._local.index = index
         return self._local.searcher
 
@@ -276,6 +277,38 @@ class SearchEngine:
             "segments": len(searcher.reader().leaf_readers()),
             "facets": facets,
         }
+
+
+class BoundedDict(dict):  # type: ignore[type-arg]
+    """A dict that empties itself when a new key would take it past ``max_entries``
+    (for caches whose entries are all about the same size, kept by code that only
+    stores and reads keys)."""
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.max_entries and key not in self:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+def _share_idf_cache(searcher: Searcher) -> Searcher:
+    """Give a new searcher, and the per-segment searchers it made, the idf cache of its
+    index generation.
+
+    Whoosh keeps a searcher's idf values in a dict of its own that is never emptied, and a
+    server holds a searcher per thread: eight copies growing with every distinct term
+    asked. An idf is the whole index's (Whoosh computes it from the top searcher whichever
+    searcher asks), so searchers of one generation can share one, bounded.
+    """
+    shared = per_generation(searcher, "idf")
+    cache = shared.setdefault("idf", BoundedDict(IDF_CACHE_ENTRIES))
+    searcher._idf_cache = cache
+    for leaf, _ in searcher.subsearchers or ():
+        leaf._idf_cache = cache
+    return searcher
 
 
 def _check_paging(page: Any, per_page: Any, sort: str) -> tuple[int, int, str]:
@@ -512,16 +545,23 @@ def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[t
 
 
 def _day_ordinals(searcher: Searcher, docnums: list[int]) -> list[int | None]:
-    """The documents' dates as day numbers (``date.toordinal``), None when undated: kept per
-    searcher, so that the ranking window's ages (200 a query) are subtractions."""
-    known: dict[int, int | None] = searcher.__dict__.setdefault("_kiosque_day_ordinals", {})
-    missing = [doc for doc in docnums if doc not in known]
-    if missing:
+    """The documents' dates as day numbers (``date.toordinal``), None when undated, so that
+    the ranking window's ages (200 a query) are subtractions."""
+    ordinals = day_ordinals(searcher)
+    return [int(day) or None for day in ordinals[docnums].tolist()]
+
+
+def day_ordinals(searcher: Searcher) -> np.ndarray:
+    """Every document's date as a day number, 0 when undated, by document number: worked
+    out once per index generation and shared by the searchers of all threads (it was a
+    dict a searcher, filled a document at a time: up to ~3 MB a thread)."""
+    cache = per_generation(searcher, "day_ordinals")
+    if "all" not in cache:
         days = column(searcher, "day")
-        for doc in missing:
-            date = _day_to_date(days[doc])
-            known[doc] = date.toordinal() if date else None
-    return [known[doc] for doc in docnums]
+        ordinal_of = {day: (date.toordinal() if (date := _day_to_date(day)) else 0)
+                      for day in set(days)}  # a few thousand distinct days
+        cache["all"] = np.fromiter((ordinal_of[day] for day in days), np.int64, len(days))
+    return cache["all"]  # type: ignore[no-any-return]
 
 
 def _day_to_date(day: int | None) -> dt.date | None:
@@ -591,12 +631,12 @@ def story_sizes(searcher: Searcher) -> np.ndarray:
 
 def group_sizes(searcher: Searcher, name: str) -> np.ndarray:
     """How many documents share each document's value of a column, by document number
-    (worked out once per searcher)."""
-    cache = searcher.__dict__.setdefault("_kiosque_group_sizes", {})
+    (worked out once per index generation, shared by the searchers of all threads)."""
+    cache = per_generation(searcher, "group_sizes")
     if name not in cache:
         codes, _ = coded_column(searcher, name)
         cache[name] = np.bincount(codes)[codes]
-    return cache[name]
+    return cache[name]  # type: ignore[no-any-return]
 
 
 def _stored_date(fields: dict[str, Any]) -> dt.date | None:

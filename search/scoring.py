@@ -32,11 +32,12 @@ _LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)]
 _LENGTH_CACHE_SIZE = 64
 _length_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _length_lock = threading.Lock()
-POSTINGS_CACHE_ENTRIES = 4_000_000  # postings (8 bytes each) kept across queries: 32 MB
+POSTINGS_CACHE_BYTES = 16 * 2**20  # postings kept, with keys and arrays (bench/queries.txt: 11 MB)
+_POSTINGS_ENTRY_BYTES = 560  # a term's key, two array objects, the tuple, the OrderedDict node
 _postings_cache: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _postings_lock = threading.Lock()
-_cached_entries = 0
-FREQUENCY_CACHE_SIZE = 200_000  # (segment, field, term) document counts: ~40 MB at most
+_cached_bytes = 0
+FREQUENCY_CACHE_SIZE = 64_000  # (segment, field, term) document counts: ~170 bytes each, ~11 MB
 _frequency_cache: dict[tuple[str, str, bytes], int] = {}
 
 Array = np.ndarray
@@ -277,7 +278,8 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
 
 def _cached_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
     """A term's postings in a segment, deletions included: a segment's postings never
-    change, so the most used ones are kept (up to POSTINGS_CACHE_ENTRIES postings in all)."""
+    change, so the most used ones are kept (up to POSTINGS_CACHE_BYTES in all: a term's
+    arrays and what its entry costs besides, so that many short lists count too)."""
     key = (reader.segment().segment_id(), fieldname, text)
     with _postings_lock:
         found = _postings_cache.get(key)
@@ -285,15 +287,18 @@ def _cached_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, A
             _postings_cache.move_to_end(key)
             return found
     found = _read_postings(reader, fieldname, text)
-    global _cached_entries
+    global _cached_bytes
     with _postings_lock:
         if key not in _postings_cache:
             _postings_cache[key] = found
-            _cached_entries += len(found[0])
-        while _cached_entries > POSTINGS_CACHE_ENTRIES and _postings_cache:
-            _, (evicted, _) = _postings_cache.popitem(last=False)
-            _cached_entries -= len(evicted)
+            _cached_bytes += _entry_bytes(key, found)
+        while _cached_bytes > POSTINGS_CACHE_BYTES and _postings_cache:
+            _cached_bytes -= _entry_bytes(*_postings_cache.popitem(last=False))
     return found
+
+
+def _entry_bytes(key: tuple[str, str, bytes], postings: tuple[Array, Array]) -> int:
+    return postings[0].nbytes + postings[1].nbytes + len(key[2]) + _POSTINGS_ENTRY_BYTES
 
 
 def _read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:

@@ -11,6 +11,7 @@ length past which matches go unseen. Everything that is not a ``<mark>`` is HTML
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from html import escape
@@ -30,8 +31,8 @@ SNIPPET_CHARS = 240
 MIN_FRAGMENT_CHARS = 80
 MAX_FRAGMENTS = 3
 EARLY_CHARS = 700
-PIECE_CACHE_SIZE = 50_000  # distinct pieces of text whose analysis is kept (~30 MB)
-CHUNK_CACHE_SIZE = 60_000  # chunks (pieces with their punctuation) indexed a language: ~20 MB
+PIECE_CACHE_SIZE = 20_000  # distinct pieces of text whose analysis is kept (~8 MB)
+CHUNK_INDEX_BYTES = 32 * 2**20  # chunks (pieces with punctuation) indexed, all languages together
 CONTEXT_CHARS = 60  # analyzed around a candidate word: room for a phrase of ~8 words
 ELLIPSIS = "…"
 
@@ -116,32 +117,60 @@ def _word_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
 
 
 class _ChunkIndex:
-    """The chunks of text met so far in one language: each one's forms, and under each
-    form the chunks that have it (lists only appended to, so that a query can catch up
-    with what other threads added since it last looked)."""
+    """The chunks of text met so far in one language: which are known, and under each form
+    the chunks that have it (lists only appended to, so that a query can catch up with what
+    other threads added since it last looked).
+
+    A chunk's forms are not kept beside it: once listed under them, only whether the chunk
+    is known is ever asked (they were a frozenset a chunk, about half of the index's bytes).
+    ``bytes`` estimates what the index holds (its strings, set slots, lists and dict
+    entries; a form's string counted in full even when another cache shares it), so that
+    all languages' indexes together stay within CHUNK_INDEX_BYTES.
+    """
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
-        self.forms: dict[str, frozenset[str]] = {}
+        self.known: set[str] = set()
         self.by_form: dict[str, list[str]] = {}
+        self.bytes = 0
 
     def add(self, chunk: str) -> frozenset[str]:
+        """List a new chunk under its forms, then mark it known; its forms."""
         parts = [_piece_forms(piece, self.lang) for piece in pieces(chunk)]
         forms = parts[0] if len(parts) == 1 else frozenset().union(*parts)
+        size = sys.getsizeof(chunk) + _SET_SLOT_BYTES + _LIST_SLOT_BYTES * len(forms)
+        by_form = self.by_form
         for form in forms:  # listed under its forms before it counts as known
-            self.by_form.setdefault(form, []).append(chunk)
-        self.forms[chunk] = forms
+            listed = by_form.get(form)
+            if listed is None:
+                listed = by_form[form] = []
+                size += sys.getsizeof(form) + _FORM_ENTRY_BYTES
+            listed.append(chunk)
+        self.known.add(chunk)
+        self.bytes += size
         return forms
 
+
+# What a chunk index entry costs beyond its strings (CPython 3.11, 64-bit): a set slot of a
+# set between 15% and 60% full (16 bytes a slot); a list slot with the list's over-allocation;
+# a new form's dict entry and index, its empty list object and the list's first allocation.
+_SET_SLOT_BYTES = 40
+_LIST_SLOT_BYTES = 10
+_FORM_ENTRY_BYTES = 160
 
 _chunk_indexes: dict[str, _ChunkIndex] = {}
 
 
 def _chunk_index(lang: str) -> _ChunkIndex:
-    """This language's chunk index; a full one is replaced, not emptied (a query that holds
-    the old one keeps a consistent view)."""
+    """This language's chunk index. When all of them hold more than CHUNK_INDEX_BYTES, the
+    largest is replaced by an empty one, not emptied (a query that holds the old one keeps
+    a consistent view; its memory goes with the last such query)."""
+    indexes = list(_chunk_indexes.values())  # one atomic copy: other threads may add one
+    if sum(index.bytes for index in indexes) > CHUNK_INDEX_BYTES:
+        largest = max(indexes, key=lambda index: index.bytes)
+        _chunk_indexes[largest.lang] = _ChunkIndex(largest.lang)
     index = _chunk_indexes.get(lang)
-    if index is None or len(index.forms) >= CHUNK_CACHE_SIZE:
+    if index is None:
         index = _chunk_indexes[lang] = _ChunkIndex(lang)
     return index
 
@@ -159,7 +188,7 @@ class _ChunkMemo:
     def update(self, chunks: set[str], plan: MatchPlan) -> None:
         """Add the chunks of a text the index did not know, then what the index gained."""
         index = self.index
-        for chunk in chunks.difference(index.forms):
+        for chunk in chunks.difference(index.known):
             if not plan.forms.isdisjoint(index.add(chunk)):
                 self.candidates.add(chunk)
         by_form, read = index.by_form, self.read

@@ -1,11 +1,18 @@
-"""A long-running server keeps its analysis caches bounded."""
+"""A long-running server keeps its caches bounded: each bound is exercised, so that a bound
+removed (or an estimate of bytes gone wrong) fails here."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
 import pytest
 
-from search import SearchEngine, analysis
+from search import Article, SearchEngine, analysis, scoring, snippets
 from search import engine as engine_module
+from search.cache import approximate_size
+from search.querybuild import MatchPlan
 
 
 def _fill(count: int) -> None:
@@ -36,3 +43,98 @@ def test_every_request_keeps_the_caches_bounded(
     assert max(_sizes()) <= 10
     page = engine.search("élections Maroc")
     assert page.hits and "<mark>" in page.hits[0].title_html + page.hits[0].snippet_html
+
+
+def _measured(*parts: object) -> int:
+    """What the objects hold, as search.cache.approximate_size counts it (numpy arrays:
+    their data included)."""
+    return approximate_size(parts) - approximate_size(tuple(None for _ in parts))
+
+
+def test_chunk_indexes_stay_within_their_bytes(
+    engine_articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snippet chunk indexes of all languages together stay within CHUNK_INDEX_BYTES
+    (give or take one text's chunks), and their estimate of their bytes is close to what
+    they hold: a bound on a wrong estimate would bound nothing."""
+    budget = 40_000
+    monkeypatch.setattr(snippets, "CHUNK_INDEX_BYTES", budget)
+    monkeypatch.setattr(snippets, "_chunk_indexes", {})
+    plan = MatchPlan(forms={"gouvernement", "president"})
+    most = 0
+    for article in engine_articles:
+        snippets.find_matches(article.body, article.lang, MatchPlan(forms=plan.forms))
+        indexes = list(snippets._chunk_indexes.values())
+        most = max(most, sum(index.bytes for index in indexes))
+        for index in indexes:
+            if len(index.known) > 50:
+                assert 0.8 <= index.bytes / _measured(index.known, index.by_form) <= 1.6
+    largest_text = max(len(article.body) for article in engine_articles)
+    assert budget < most <= budget + 200 * largest_text  # reached, and held to it
+
+
+def test_postings_cache_stays_within_its_bytes(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The postings cache is bounded by bytes (arrays and each entry's own cost), and its
+    count of them is close to what it holds."""
+    queries = ("élections Maroc", "gouvernement", "football match", "président", "pluie")
+
+    def run(bound: int) -> int:
+        monkeypatch.setattr(scoring, "_postings_cache", OrderedDict())
+        monkeypatch.setattr(scoring, "_cached_bytes", 0)
+        monkeypatch.setattr(scoring, "POSTINGS_CACHE_BYTES", bound)
+        most = 0
+        for query in queries:
+            engine._search(query, 1, 10, None, None, None, None, "relevance", recency=True,
+                           expand_stories=False)
+            most = max(most, scoring._cached_bytes)
+            assert 0.8 <= scoring._cached_bytes / _measured(scoring._postings_cache) <= 1.6
+        return most
+
+    everything = run(2**40)
+    assert everything // 4 < run(everything // 3) <= everything // 3
+
+
+def test_searchers_of_every_thread_share_bounded_caches(
+    engine_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The idf cache, the day numbers and the group sizes are one per index generation,
+    not one per thread's searcher, and the idf cache is bounded."""
+    monkeypatch.setattr(engine_module, "IDF_CACHE_ENTRIES", 5)
+    shared = SearchEngine(engine_index, cache_size=0)
+    found: list[tuple[object, ...]] = []
+
+    def work() -> None:
+        shared.search("élections Maroc gouvernement président")
+        searcher = shared.searcher()
+        for word in ("maroc", "gouvernement", "president", "elections", "football", "paris"):
+            searcher.idf("body", word)  # what Whoosh's scorers and more_like's terms ask
+        found.append((searcher, searcher._idf_cache, engine_module.day_ordinals(searcher),
+                      engine_module.story_sizes(searcher)))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (first, *caches), (second, *others) = found
+    assert first is not second  # one searcher a thread...
+    assert all(mine is theirs for mine, theirs in zip(caches, others, strict=True))  # ...
+    assert all(leaf._idf_cache is caches[0] for leaf, _ in first.subsearchers or ())
+    assert 0 < len(caches[0]) <= 5
+    shared.close()
+
+
+def test_frequency_and_piece_caches_are_bounded(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-segment document counts are emptied at FREQUENCY_CACHE_SIZE, and the snippet
+    piece cache is an LRU of PIECE_CACHE_SIZE (entries of about one size: counts do)."""
+    monkeypatch.setattr(scoring, "_frequency_cache", {})
+    monkeypatch.setattr(scoring, "FREQUENCY_CACHE_SIZE", 5)
+    for query in ("élections Maroc gouvernement", "football match président"):
+        engine._search(query, 1, 10, None, None, None, None, "relevance", recency=True,
+                       expand_stories=False)
+        assert 0 < len(scoring._frequency_cache) <= 5
+    assert snippets._analyzed_piece.cache_info().maxsize == snippets.PIECE_CACHE_SIZE

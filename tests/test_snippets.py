@@ -77,7 +77,7 @@ def test_chunks_another_query_indexed_meanwhile_are_found(monkeypatch: pytest.Mo
     from search.analysis import token_forms
     from search.querybuild import MatchPlan
 
-    monkeypatch.setattr(snippets, "CHUNK_CACHE_SIZE", 3)
+    monkeypatch.setattr(snippets, "CHUNK_INDEX_BYTES", 1_000)  # a few chunks: replaced often
     monkeypatch.setattr(snippets, "_chunk_indexes", {})
     first = MatchPlan(forms=set(token_forms("gouvernement", "fr")))
     other = MatchPlan(forms=set(token_forms("paris", "fr")))
