@@ -17,9 +17,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from search.analysis import STEMMED_LANGUAGES, index_terms, indexed_text, stem
+from search.analysis import STEMMED_LANGUAGES, indexed_text, stem
 from search.records import Article
-from search.schema import PackedPostings, packed_fields
+from search.schema import PackedPostings, analyzed_fields, packed_fields
 
 from .language import detect_language
 from .locking import exit_with_parent
@@ -60,12 +60,10 @@ class FileRead:
 
 
 def prepare(article: Article, origin: str) -> Prepared:
-    """Analyze one article (the costly step, done in a worker).
-
-    The same as ``schema.analyzed_fields``, keeping the body's words for its hash.
-    """
+    """Analyze one article (the costly step, done in a worker); the body's analysis keeps
+    its words for the story hash."""
     body = indexed_text(article.body, article.lang)
-    analyzed = {"title": index_terms(article.title, article.lang), "body": body.postings}
+    analyzed = analyzed_fields(article, body.postings)
     simhash = simhash_indexed(body)
     return Prepared(article, packed_fields(analyzed), simhash, origin)
 

@@ -117,11 +117,16 @@ def build_schema() -> fields.Schema:
     )
 
 
-def analyzed_fields(article: Article) -> dict[str, dict[str, list[int]]]:
-    """The analyzed title and body of an article, in its language (picklable, for workers)."""
+def analyzed_fields(
+    article: Article, body: dict[str, list[int]] | None = None
+) -> dict[str, dict[str, list[int]]]:
+    """The analyzed title and body of an article, in its language (picklable, for workers).
+
+    ``body``: the body's ``index_terms`` when the caller has them already.
+    """
     return {
         "title": index_terms(article.title, article.lang),
-        "body": index_terms(article.body, article.lang),
+        "body": body if body is not None else index_terms(article.body, article.lang),
     }
 
 
