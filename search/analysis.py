@@ -45,6 +45,8 @@ from typing import Any, NamedTuple
 
 from unidecode import unidecode
 
+from .cache import BoundedDict
+
 __all__ = [
     "APOSTROPHES",
     "EXACT_SEPARATOR",
@@ -176,8 +178,8 @@ def analyze(text: str) -> list[Token]:
 
 _MatchKey = tuple[str | None, str | None, str | None]
 _Parts = tuple[tuple[str, int, int], ...]
-_MATCH_PARTS: dict[_MatchKey, _Parts] = {}
 MATCH_CACHE_SIZE = 200_000
+_MATCH_PARTS: dict[_MatchKey, _Parts] = BoundedDict(MATCH_CACHE_SIZE)
 
 
 def _word_lists(text: str) -> tuple[list[str], list[int], list[int]]:
@@ -223,8 +225,6 @@ def _match_parts(key: _MatchKey) -> _Parts:
             cursor = end + 1
     # A lone tatweel folds to nothing: not a word.
     parts = tuple(item for item in found if item[0].isascii() or fold(item[0]))
-    if len(_MATCH_PARTS) >= MATCH_CACHE_SIZE:
-        _MATCH_PARTS.clear()
     _MATCH_PARTS[key] = parts
     return parts
 

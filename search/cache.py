@@ -257,3 +257,18 @@ def approximate_size(value: Any) -> int:
             else:
                 stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
     return total
+
+
+class BoundedDict(dict):  # type: ignore[type-arg]
+    """A dict that empties itself when a new key would take it past ``max_entries``
+    (for caches whose entries are all about the same size, kept by code that only
+    stores and reads keys: idf values, per-segment document counts, token matches)."""
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.max_entries and key not in self:
+            self.clear()
+        super().__setitem__(key, value)

@@ -18,6 +18,7 @@ from .analysis import STEMMED_LANGUAGES, trim_caches
 from .cache import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ENTRIES,
+    BoundedDict,
     CacheStats,
     ResultCache,
     generation_of,
@@ -277,21 +278,6 @@ class SearchEngine:
             "segments": len(searcher.reader().leaf_readers()),
             "facets": facets,
         }
-
-
-class BoundedDict(dict):  # type: ignore[type-arg]
-    """A dict that empties itself when a new key would take it past ``max_entries``
-    (for caches whose entries are all about the same size, kept by code that only
-    stores and reads keys)."""
-
-    def __init__(self, max_entries: int) -> None:
-        super().__init__()
-        self.max_entries = max_entries
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if len(self) >= self.max_entries and key not in self:
-            self.clear()
-        super().__setitem__(key, value)
 
 
 def _share_idf_cache(searcher: Searcher) -> Searcher:

@@ -25,6 +25,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from .cache import BoundedDict
 from .ranking import AcrossFields, BestOf, FieldsModel, UnionOr
 
 # Field lengths by length byte; 0 (no length stored) reads as 1, as Whoosh's scorer asks.
@@ -38,7 +39,7 @@ _postings_cache: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarra
 _postings_lock = threading.Lock()
 _cached_bytes = 0
 FREQUENCY_CACHE_SIZE = 64_000  # (segment, field, term) document counts: ~170 bytes each, ~11 MB
-_frequency_cache: dict[tuple[str, str, bytes], int] = {}
+_frequency_cache: dict[tuple[str, str, bytes], int] = BoundedDict(FREQUENCY_CACHE_SIZE)
 
 Array = np.ndarray
 Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
@@ -254,8 +255,6 @@ def segment_frequency(reader: Any, fieldname: str, text: bytes) -> int:
     found = _frequency_cache.get(key)
     if found is None:
         found = reader.doc_frequency(fieldname, text) if (fieldname, text) in reader else 0
-        if len(_frequency_cache) >= FREQUENCY_CACHE_SIZE:
-            _frequency_cache.clear()
         _frequency_cache[key] = found
     return found
 
