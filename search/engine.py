@@ -24,7 +24,7 @@ from .cache import (
     generation_of,
     per_generation,
 )
-from .querybuild import BuiltQuery, MatchPlan, build_query, with_feedback
+from .querybuild import BuiltQuery, MatchPlan, build_query, wants_feedback, with_feedback
 from .querylang import ParsedQuery, parse_query
 from .records import Article, RecordError, parse_date
 from .related import key_terms_query
@@ -153,8 +153,11 @@ class SearchEngine:
         filters = _Filters.from_request(parsed, lang, source, date_from, date_to)
         searcher = self.searcher()
         langs = filters.stemming_languages()
-        built = with_feedback(build_query(parsed, searcher.reader(), langs), searcher)
+        built = build_query(parsed, searcher.reader(), langs)
         run = _Run(searcher, built, filters, expand_stories)
+        if wants_feedback(built):  # expanded from the best documents the filters allow
+            built = with_feedback(built, searcher, run.allowed_ranking())
+            run = _Run(searcher, built, filters, expand_stories)
         ranked = run.rank(sort, page * per_page, recency and sort == "relevance")
         start = (page - 1) * per_page
         hits = tuple(
@@ -460,6 +463,11 @@ class _Run:
             facets["month"] = _count_column(self.searcher, "month", self.allowed, stories)
         return facets
 
+    def allowed_ranking(self) -> tuple[np.ndarray, np.ndarray]:
+        """The query's ranking (docnums best first, scores) kept to what the filters allow."""
+        keep = self.allowed[self.ranked]
+        return self.ranked[keep], self.scores[keep]
+
     def rank(self, sort: str, needed: int, recency: bool) -> list[tuple[int, float]]:
         """The first ``needed`` documents (one a story unless expanded), as (docnum, score)."""
         if not self.allowed.any():
@@ -467,8 +475,7 @@ class _Run:
         if sort != "relevance" or self.query is None:
             ordered = np.array(self._by_date(newest=sort != "oldest"), dtype=np.int64)
             return self._collapse(ordered, np.zeros(len(ordered)), needed)
-        keep = self.allowed[self.ranked]
-        scored = self._collapse(self.ranked[keep], self.scores[keep], max(needed, RERANK_WINDOW))
+        scored = self._collapse(*self.allowed_ranking(), max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]

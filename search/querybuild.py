@@ -37,7 +37,7 @@ from .analysis import (
 )
 from .querylang import Clause, Occur, ParsedQuery
 from .ranking import AcrossFields, reliable
-from .scoring import ranked_arrays
+from .scoring import Array, ranked_arrays
 from .variants import name_variants
 
 TEXT_FIELDS = ("title", "body")
@@ -110,7 +110,13 @@ def build_query(parsed: ParsedQuery, reader: IndexReader,
     return BuiltQuery(_combine(groups), plan, words)
 
 
-def with_feedback(built: BuiltQuery, searcher: Searcher) -> BuiltQuery:
+def wants_feedback(built: BuiltQuery) -> bool:
+    """Whether :func:`with_feedback` would expand this query (it has enough searched words)."""
+    return built.query is not None and len(built.words) >= FEEDBACK_MIN_WORDS
+
+
+def with_feedback(built: BuiltQuery, searcher: Searcher,
+                  ranked: tuple[Array, Array] | None = None) -> BuiltQuery:
     """A long query with the stems its best documents use most added to it (RM3-like).
 
     The query's FEEDBACK_DOCUMENTS best documents each give their stems'
@@ -119,10 +125,15 @@ def with_feedback(built: BuiltQuery, searcher: Searcher) -> BuiltQuery:
     documents of the index have are added as optional terms, with boosts up
     to FEEDBACK_WEIGHT. They only reorder what the query matches
     (``AndMaybe``), and are not highlighted. Shorter queries come back unchanged.
+
+    ``ranked`` is the query's ranking (document numbers best first, their
+    scores) when the caller has it already, restricted to the documents its
+    filters allow, so that the best documents are those the user can see;
+    without it the query is ranked over the whole index.
     """
-    if built.query is None or len(built.words) < FEEDBACK_MIN_WORDS:
+    if not wants_feedback(built):
         return built
-    docnums, scores = ranked_arrays(searcher, built.query)
+    docnums, scores = ranked if ranked is not None else ranked_arrays(searcher, built.query)
     weights = _feedback_weights(searcher, docnums[:FEEDBACK_DOCUMENTS].tolist(),
                                 scores[:FEEDBACK_DOCUMENTS].tolist())
     if not weights:

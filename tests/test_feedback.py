@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
@@ -90,3 +91,29 @@ def test_the_engine_searches_the_expanded_query(engine_index: Path, searcher) ->
     docnums, _ = ranked_arrays(searcher, expanded.query)
     assert [hit.id for hit in page.hits] == [
         searcher.stored_fields(int(docnum))["id"] for docnum in docnums[:25]]
+
+
+def ids_from(searcher, docnums, since: str) -> list[str]:  # noqa: ANN001
+    """The ids of ranked documents dated ``since`` or later, in their order."""
+    fields = [searcher.stored_fields(int(docnum)) for docnum in docnums]
+    return [f["id"] for f in fields if str(f["date"]) >= since]
+
+
+def test_the_best_documents_are_those_the_filters_allow(engine_index: Path, searcher) -> None:  # noqa: ANN001
+    since = "2005-03-23"  # hides the two best documents of the whole index
+    original = built(searcher, LONG)
+    docnums, scores = ranked_arrays(searcher, original.query)
+    assert ids_from(searcher, docnums[:2], since) == []
+    visible = np.isin(docnums, [d for d in docnums if ids_from(searcher, [d], since)])
+    from_visible = with_feedback(original, searcher, (docnums[visible], scores[visible]))
+    from_all = with_feedback(original, searcher)
+    expected = ids_from(searcher, ranked_arrays(searcher, from_visible.query)[0], since)
+    unfiltered = ids_from(searcher, ranked_arrays(searcher, from_all.query)[0], since)
+    assert expected != unfiltered, "the fixture no longer tells the two expansions apart"
+    engine = SearchEngine(engine_index, cache_size=0)
+    try:
+        page = engine.search(LONG, date_from=since, per_page=25, recency=False,
+                             expand_stories=True)
+    finally:
+        engine.close()
+    assert [hit.id for hit in page.hits] == expected[:25]
