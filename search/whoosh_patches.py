@@ -17,6 +17,14 @@ Applied by :func:`apply` (idempotent; called on import of this module):
   ``IndexError``. Each segment's own ``column_reader`` already returns the
   default value for a missing column: it is used for every segment.
 
+* Merging reads each posting's value back with ``matcher.value()``: a
+  ``ListMatcher`` (inlined postings, enabled by the alias above) answers
+  ``''`` for a term without values (``ID`` fields), and ``PostingPool.add``
+  asserts ``bytes`` or ``None``: every merge of small segments raised
+  ``AssertionError: vbytes=''``, so ``kiosque index add`` failed from about
+  its fifth commit on an index. :func:`_add_postings_to_pool` reads ``''``
+  as ``None``, what a postings block answers for the same term.
+
 The codec (:func:`codec`): postings lists of at most ``INLINE_LIMIT - 1``
 documents are stored inside the term index instead of as a separate block in
 the postings file. Most terms of a news index are rare (each word has up to
@@ -87,6 +95,14 @@ def _multi_column_reader(
     return columns.MultiColumnReader(readers, list(self.doc_offsets))
 
 
+def _add_postings_to_pool(self: writing.SegmentWriter, reader: Any, startdoc: int,
+                          docmap: Any) -> None:
+    add_post = self.pool.add
+    for fieldname, text, docnum, weight, value in self._process_posts(
+            reader.iter_postings(), startdoc, docmap):
+        add_post((fieldname, text, docnum, weight, None if isinstance(value, str) else value))
+
+
 def apply() -> None:
     """Patch whoosh-reloaded in this process (idempotent)."""
     terminfo = whoosh3.W3TermInfo
@@ -94,6 +110,7 @@ def apply() -> None:
         terminfo.set_inline = terminfo.set_inlined  # type: ignore[attr-defined]
     writing.SegmentWriter._flush_segment = _flush_segment  # type: ignore[method-assign]
     reading.MultiReader.column_reader = _multi_column_reader  # type: ignore[method-assign]
+    writing.SegmentWriter.add_postings_to_pool = _add_postings_to_pool  # type: ignore[method-assign]
 
 
 def codec() -> whoosh3.W3Codec:

@@ -82,6 +82,27 @@ def test_add_replaces_by_id_and_skips_unchanged_files(tmp_path, engine_articles)
     assert engine.get(changed.id).title == "Titre corrigé"
 
 
+def test_many_small_additions_merge_their_segments(tmp_path, engine_articles):
+    """Whoosh merges small segments at commit; one-article segments hold inlined postings
+    (whoosh_patches), which made every such merge fail from about the fifth addition."""
+    index_dir = tmp_path / "index"
+    build_index(engine_articles[:10], index_dir, workers=1)
+    added = engine_articles[10:22]
+    for article in added:
+        assert add_documents([article], index_dir).indexed == 1
+    ix = store.open_index(index_dir)
+    with ix.reader() as reader:
+        segments = len(list(reader.leaf_readers()))
+    assert segments < len(added), "no merge happened: the test no longer tests merging"
+    engine = SearchEngine(index_dir, cache_size=0)
+    assert engine.document_count() == 22
+    assert all(engine.get(article.id).title == article.title for article in added)
+    first = added[0]
+    assert first.id in [hit.id for hit in engine.search(f'"{first.title}"', per_page=100).hits]
+    assert delete_documents([first.id], index_dir) == [first.id]
+    assert SearchEngine(index_dir).document_count() == 21
+
+
 def test_delete_removes_and_a_readd_reads_the_file_again(tmp_path, engine_articles):
     index_dir = tmp_path / "index"
     source = write_jsonl(tmp_path / "a.jsonl", engine_articles[:3])
