@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "CacheStats", "ResultCache",
-           "approximate_size", "generation_of", "per_generation"]
+           "approximate_size", "generation_of", "per_generation", "per_segment"]
 
 DEFAULT_MAX_ENTRIES = 1024
 DEFAULT_MAX_BYTES = 32 * 2**20  # a page: ~14 KB of objects + ~6.5 KB of JSON (measured): ample
@@ -231,6 +231,30 @@ def per_generation(searcher: Any, name: str) -> dict[Any, Any]:
             while len(stores) > SHARED_GENERATIONS_KEPT:
                 stores.popitem(last=False)
         return stores[generation].setdefault(name, {})
+
+
+def per_segment(searcher: Any, segment_reader: Any) -> dict[Any, Any]:
+    """A dict shared by every searcher and generation whose index holds this segment.
+
+    For what never changes while a segment exists (its column values: deleting
+    a document marks it, and leaves the column as it was). A commit that adds a
+    segment (``kiosque index add``) or merges some leaves the other segments
+    here, so the first query after it reads only what is new. Only the segments
+    of ``searcher``'s own index state are kept: a searcher of another state
+    that asks again simply reads its segment again. A reader without a segment
+    (an empty index, a bare reader) gets a dict of its own.
+    """
+    if getattr(searcher, "_ix", None) is None or not hasattr(segment_reader, "segment"):
+        return {}
+    folder = str(searcher._ix.storage.folder)
+    live = {(folder, leaf.segment().segment_id())
+            for leaf, _ in searcher.reader().leaf_readers() if hasattr(leaf, "segment")}
+    with _shared_lock:
+        stores: dict[tuple[str, str], dict[Any, Any]] = searcher._ix.__dict__.setdefault(
+            "_kiosque_segments", {})
+        for gone in stores.keys() - live:
+            del stores[gone]
+        return stores.setdefault((folder, segment_reader.segment().segment_id()), {})
 
 
 def approximate_size(value: Any) -> int:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from . import ranking, store
@@ -23,6 +26,7 @@ from .cache import (
     ResultCache,
     generation_of,
     per_generation,
+    per_segment,
 )
 from .querybuild import BuiltQuery, MatchPlan, build_query, wants_feedback, with_feedback
 from .querylang import ParsedQuery, parse_query
@@ -514,13 +518,40 @@ def _first_of_each(codes: np.ndarray, limit: int) -> np.ndarray:
 
 
 def column(searcher: Searcher, name: str) -> Any:
-    """A column of values by document number, read once per index generation (opening one
-    costs ms) and shared by the searchers of all threads."""
+    """A column of values by document number, put together once per index generation from
+    its segments' columns and shared by the searchers of all threads."""
     cache = per_generation(searcher, "columns")  # shared by the searchers of every thread
     if name not in cache:
         # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
-        cache[name] = list(searcher.reader().column_reader(name))
+        cache[name] = list(chain.from_iterable(
+            _segment_values(searcher, leaf, name) for leaf in _segments(searcher)))
     return cache[name]
+
+
+def _segments(searcher: Searcher) -> list[IndexReader]:
+    """The searcher's segment readers, in document-number order."""
+    return [leaf for leaf, _ in searcher.reader().leaf_readers()]
+
+
+def _segment_part(searcher: Searcher, leaf: IndexReader, key: tuple[str, str],
+                  compute: Callable[[], Any]) -> Any:
+    """What ``compute`` works out from one segment, kept while the segment exists.
+
+    Reading a column costs about 1 µs a document (~25 ms a column at 26,000
+    articles) and coding it as much again: kept by segment, the first query
+    after a commit that adds a small segment (``kiosque index add``) pays for
+    the new articles only, not for every article again (measured on the news
+    index: ~270 ms of CPU before, ~25 ms after).
+    """
+    kept = per_segment(searcher, leaf)
+    if key not in kept:
+        kept[key] = compute()
+    return kept[key]
+
+
+def _segment_values(searcher: Searcher, leaf: IndexReader, name: str) -> list[Any]:
+    return _segment_part(  # type: ignore[no-any-return]
+        searcher, leaf, ("values", name), lambda: list(leaf.column_reader(name)))
 
 
 def _with_recency(searcher: Searcher, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -550,11 +581,21 @@ def day_ordinals(searcher: Searcher) -> np.ndarray:
     dict a searcher, filled a document at a time: up to ~3 MB a thread)."""
     cache = per_generation(searcher, "day_ordinals")
     if "all" not in cache:
-        days = column(searcher, "day")
-        ordinal_of = {day: (date.toordinal() if (date := _day_to_date(day)) else 0)
-                      for day in set(days)}  # a few thousand distinct days
-        cache["all"] = np.fromiter((ordinal_of[day] for day in days), np.int64, len(days))
+        cache["all"] = _joined([
+            _segment_part(searcher, leaf, ("ordinals", "day"),
+                          partial(_ordinals, _segment_values(searcher, leaf, "day")))
+            for leaf in _segments(searcher)])
     return cache["all"]  # type: ignore[no-any-return]
+
+
+def _ordinals(days: list[int | None]) -> np.ndarray:
+    ordinal_of = {day: (date.toordinal() if (date := _day_to_date(day)) else 0)
+                  for day in set(days)}  # a few thousand distinct days
+    return np.fromiter((ordinal_of[day] for day in days), np.int64, len(days))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
 
 
 def _day_to_date(day: int | None) -> dt.date | None:
@@ -605,14 +646,29 @@ def _distinct_counts(
 
 def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
     """A column as integer codes by document number, and the value of each code
-    (worked out once per index generation), so that counting is numpy's work."""
+    (worked out once per index generation), so that counting is numpy's work.
+    Codes follow the values' first appearance in document order."""
     cache = per_generation(searcher, "coded")
     if name not in cache:
         index: dict[Any, int] = {}
-        values = column(searcher, name)
-        codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64)
-        cache[name] = (codes, list(index))
+        codes: list[np.ndarray] = []
+        for leaf in _segments(searcher):
+            segment_codes, values = _segment_part(
+                searcher, leaf, ("coded", name),
+                partial(_coded, _segment_values(searcher, leaf, name)))
+            recoded = np.fromiter((index.setdefault(value, len(index)) for value in values),
+                                  np.int64, len(values))
+            codes.append(recoded[segment_codes])
+        cache[name] = (_joined(codes), list(index))
     return cache[name]
+
+
+def _coded(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Values as codes (in order of first appearance) and the value of each code."""
+    index: dict[Any, int] = {}
+    codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64,
+                        len(values))
+    return codes, list(index)
 
 
 def story_sizes(searcher: Searcher) -> np.ndarray:
