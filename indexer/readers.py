@@ -129,14 +129,21 @@ def _finish(item: Article | Rejected) -> Article | Rejected:
     return dataclasses.replace(article, lang=article_language(article))
 
 
-def _read_json(path: Path, name: str) -> list[Article | Rejected]:
+def _read_text(path: Path, name: str) -> str | Rejected:
+    """A file's text, decoded, or why it cannot be read (too large, undecodable)."""
     data = _read_limited(path)
     if isinstance(data, str):
-        return [Rejected(name, data)]
+        return Rejected(name, data)
     try:
-        text = decode_document(data)
+        return decode_document(data)
     except DecodeError as error:
-        return [Rejected(name, str(error))]
+        return Rejected(name, str(error))
+
+
+def _read_json(path: Path, name: str) -> list[Article | Rejected]:
+    text = _read_text(path, name)
+    if isinstance(text, Rejected):
+        return [text]
     return parse_json_text(text, name)
 
 
@@ -151,13 +158,9 @@ def _read_jsonl_gz(path: Path, name: str) -> list[Article | Rejected]:
 
 
 def _read_text_page(path: Path, name: str) -> list[Article | Rejected]:
-    data = _read_limited(path)
-    if isinstance(data, str):
-        return [Rejected(name, data)]
-    try:
-        text = decode_document(data)
-    except DecodeError as error:
-        return [Rejected(name, str(error))]
+    text = _read_text(path, name)
+    if isinstance(text, Rejected):
+        return [text]
     if len(text) > MAX_PAGE_CHARS:  # checked before parsing: a 50 MB line took 40 s to parse
         size = f"{len(text):,} characters, at most {MAX_PAGE_CHARS:,}"
         return [Rejected(name, f"page too long for one article ({size})")]
