@@ -4,9 +4,10 @@ Every engine runs in its own subprocess, ``--runs`` times, interleaved (one
 run of each, then again), so that the load of a shared machine falls on all
 of them alike. For each run: wall seconds, documents per second, CPU seconds
 of the whole process tree (``RUSAGE_CHILDREN``: less sensitive to other load
-than wall time), index size, and peak RSS of the process tree (sampled every
-100 ms with psutil: PSS, so pages shared by forked workers count once, summed
-over the main process and its workers).
+than wall time) and per document, cores used (CPU seconds over wall seconds:
+how much of the machine the build kept busy), index size, and peak RSS of the
+process tree (sampled every 100 ms with psutil: PSS, so pages shared by forked
+workers count once, summed over the main process and its workers).
 
 * ``kiosque``: ``kiosque index build CORPUS --index-dir TMP`` (the full chain:
   reading, cleaning, language detection, analysis, duplicates, stories, writing);
@@ -193,11 +194,13 @@ def measure(
                 measured["size_mb"] = dir_size(work / "index") / 2**20
                 measured["docs"] = docs
                 measured["docs_per_s"] = docs / measured["wall"]
+                measured["cores"] = measured["cpu"] / measured["wall"]
                 measured.pop("stdout")
                 results[engine].append(measured)
                 print(
                     f"run {run + 1} {engine}: {measured['docs_per_s']:.1f} docs/s, "
-                    f"cpu {measured['cpu']:.1f} s, {measured['size_mb']:.1f} MB, "
+                    f"cpu {measured['cpu']:.1f} s ({1000 * measured['cpu'] / docs:.2f} ms/doc, "
+                    f"{measured['cores']:.2f} cores), {measured['size_mb']:.1f} MB, "
                     f"peak {measured['peak_mb']:.0f} MB",
                     file=sys.stderr,
                     flush=True,
@@ -215,16 +218,17 @@ def table(results: dict[str, list[dict]]) -> str:
     }
     base = median.get("whoosh")
     lines = [
-        "| engine | docs/s (median) | x plain Whoosh | CPU s (tree) | CPU ms/doc | index MB "
-        "| peak PSS MB | runs (docs/s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| engine | docs/s (median) | x plain Whoosh | CPU s (tree) | CPU ms/doc | cores used "
+        "| index MB | peak PSS MB | runs (docs/s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for engine, m in median.items():
         ratio = f"{m['docs_per_s'] / base['docs_per_s']:.2f}" if base else "-"
         each = ", ".join(f"{r['docs_per_s']:.0f}" for r in results[engine])
         lines.append(
             f"| {engine} | {m['docs_per_s']:.1f} | {ratio} | {m['cpu']:.1f} "
-            f"| {1000 * m['cpu'] / m['docs']:.1f} | {m['size_mb']:.1f} | {m['peak_mb']:.0f} "
+            f"| {1000 * m['cpu'] / m['docs']:.2f} | {m['cores']:.2f} | {m['size_mb']:.1f} "
+            f"| {m['peak_mb']:.0f} "
             f"| {each} |"
         )
     return "\n".join(lines)

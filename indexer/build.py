@@ -159,7 +159,7 @@ def _feed(
     for item in items:
         if _record(item, report):
             continue
-        if seen.is_duplicate(item.article):
+        if seen.is_duplicate(item.article, item.fingerprint):
             report.duplicates += 1
             continue
         _write(writer, item, grouper, report, update=update)
@@ -271,7 +271,7 @@ def _write(
     story = grouper.story_for(item.simhash, article.id)
     if story != article.id:
         report.grouped += 1
-    doc = to_document(_with_story(article, story), item.analyzed)
+    doc = to_document(_with_story(article, story), item.analyzed, item.fingerprint)
     doc["origin"] = item.origin
     if item.simhash is not None:
         doc["simhash"] = item.simhash
@@ -306,8 +306,9 @@ class _Seen:
         self.ids: set[str] = set()
         self.keys: dict[str, str] = {}
 
-    def is_duplicate(self, article: Article) -> bool:
-        keys = [f"text:{content_fingerprint(article)}"]
+    def is_duplicate(self, article: Article, fingerprint: str | None = None) -> bool:
+        """True for a duplicate; ``fingerprint``: the article's content fingerprint, if known."""
+        keys = [f"text:{fingerprint or content_fingerprint(article)}"]
         if article.url.strip():
             keys.append(f"url:{article.url.strip()}")
         if article.id in self.ids and self.searcher is None:

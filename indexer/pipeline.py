@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from search.analysis import STEMMED_LANGUAGES, indexed_text, stem
 from search.records import Article
-from search.schema import PackedPostings, analyzed_fields, packed_fields
+from search.schema import PackedPostings, analyzed_fields, content_fingerprint, packed_fields
 
 from .language import detect_language
 from .locking import exit_with_parent
@@ -33,12 +33,17 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Prepared:
-    """An article ready to write: analyzed fields, near-duplicate hash, and where it came from."""
+    """An article ready to write: analyzed fields, near-duplicate hash, and where it came from.
+
+    ``fingerprint`` is its :func:`~search.schema.content_fingerprint`, made in
+    the worker: the main process needs it twice (duplicates, then the document).
+    """
 
     article: Article
     analyzed: dict[str, PackedPostings]
     simhash: int | None
     origin: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ def prepare(article: Article, origin: str) -> Prepared:
     body = indexed_text(article.body, article.lang)
     analyzed = analyzed_fields(article, body.postings)
     simhash = simhash_indexed(body)
-    return Prepared(article, packed_fields(analyzed), simhash, origin)
+    fingerprint = content_fingerprint(article)
+    return Prepared(article, packed_fields(analyzed), simhash, origin, fingerprint)
 
 
 def read_one(path: Path) -> FileRead:

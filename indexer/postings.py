@@ -164,7 +164,7 @@ class MemorySegmentWriter(SegmentWriter):
             terms = self._terms.pop(fieldname)
             if terms:
                 writer = _FieldPostings(fieldwriter, self.codec, fieldname, self.schema[fieldname])
-                writer.write(terms, self._doc_lengths.pop(fieldname, {}))
+                writer.write(terms, self._doc_lengths.pop(fieldname, {}), self.docnum)
         tindex = fieldwriter._tindex
         tindex._write_hashes = lambda: _write_hashes(tindex)  # same bytes, one write per table
         fieldwriter.close()
@@ -225,8 +225,11 @@ class _FieldPostings:
         self.fixedsize = field.format.fixed_value_size()
         self.hashfn = _md5_hash if self.tindex.hashtype == 0 else self.tindex.hashfn
 
-    def write(self, terms: dict[bytes, list[Any]], lengths: dict[int, int]) -> None:
-        """Write every term in byte order: a term index row each, postings blocks if long."""
+    def write(self, terms: dict[bytes, list[Any]], lengths: dict[int, int], docs: int) -> None:
+        """Write every term in byte order: a term index row each, postings blocks if long.
+
+        ``docs``: how many documents the segment has (every posting's number is below it).
+        """
         tindex = self.tindex
         dbfile = tindex.dbfile
         buckets = tindex.buckets
@@ -234,7 +237,7 @@ class _FieldPostings:
         prefix = self.prefix
         terminfo = self._terminfo
         pack_lengths = _LENGTHS.pack
-        by_doc = _length_bytes(lengths)
+        by_doc = _length_bytes(lengths, docs)
         position = dbfile.tell()
         rows: list[bytes] = []
         offsets = []
@@ -342,15 +345,16 @@ def _deltas(ids: list[int]) -> list[int]:
     return [b - a for a, b in zip([0, *ids[:-1]], ids, strict=True)]
 
 
-def _length_bytes(lengths: dict[int, int]) -> bytes:
+def _length_bytes(lengths: dict[int, int], docs: int) -> bytes:
     """Each document's field length as Whoosh's length byte, by document number (0: none).
 
     A length byte orders as the length it stands for, so the smallest byte of
-    a postings list is the byte of its smallest length.
+    a postings list is the byte of its smallest length. Every document of the
+    segment has a byte, so a postings list's bytes are read without a bounds check.
     """
     if not lengths:
         return b""
-    by_doc = bytearray(max(lengths) + 1)
+    by_doc = bytearray(max(docs, max(lengths) + 1))
     for docnum, length in lengths.items():
         by_doc[docnum] = length_to_byte(length)
     return bytes(by_doc)
@@ -360,10 +364,9 @@ def _min_max_length(ids: list[int], by_doc: bytes) -> tuple[int, int]:
     """The smallest and largest length byte of these documents (0 for those without one)."""
     if not by_doc:
         return 0, 0
-    size = len(by_doc)
-    known = [by_doc[docnum] if docnum < size else 0 for docnum in ids]
+    known = bytes(map(by_doc.__getitem__, ids))
     if 0 in known:
-        known = [byte for byte in known if byte] or [0]
+        known = known.replace(b"\0", b"") or b"\0"
     return min(known), max(known)
 
 

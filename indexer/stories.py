@@ -12,8 +12,11 @@ exactly, so candidates are found by band lookup, not by comparing every pair.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
+from hashlib import blake2b
+from itertools import accumulate
+
+import numpy as np
 
 from search.analysis import IndexedText, fold, tokenize
 from search.querybuild import is_plain_term
@@ -25,9 +28,6 @@ MIN_WORDS = 25
 
 
 MAX_SHINGLES = 400  # the first ~400 words tell a story apart
-# _LANES[bit]: bit ``bit`` of every 64-bit lane of MAX_SHINGLES lanes
-_ONES = int.from_bytes((bytes(7) + b"\x01") * MAX_SHINGLES, "big")
-_LANES = [_ONES << bit for bit in range(64)]
 
 
 def simhash(text: str) -> int | None:
@@ -101,24 +101,26 @@ def simhash_indexed(indexed: IndexedText) -> int | None:
 def simhash_words(words: list[str]) -> int | None:
     """The SimHash of a sequence of folded words (see the module's docstring).
 
-    Each shingle's 64-bit hash is one lane of a long integer; the number of
-    shingles with a given bit set is then one AND and one ``bit_count`` of
-    that integer (measured: 0.5 ms an article, against 1.3 ms for 64
-    counters summed shingle by shingle).
+    Each shingle is a slice of the words joined once (no list and join per
+    shingle), hashed to 8 bytes; numpy unpacks the hashes into a shingle x bit
+    table and counts each bit's column (measured: 0.26 ms an article, against
+    0.39 ms for one long integer ANDed with 64 masks, and 1.3 ms for 64
+    counters summed shingle by shingle; the same hashes).
     """
     if len(words) < MIN_WORDS:
         return None
     count = min(len(words) - SHINGLE + 1, MAX_SHINGLES)
     encoded = [word.encode("utf-8") for word in words[: count + SHINGLE - 1]]
-    lanes = int.from_bytes(
-        b"".join(
-            hashlib.blake2b(b" ".join(encoded[index : index + SHINGLE]), digest_size=8).digest()
-            for index in range(count)
-        ),
-        "big",
+    joined = b" ".join(encoded)
+    starts = [0, *accumulate(len(word) + 1 for word in encoded)]
+    digests = b"".join(
+        [
+            blake2b(joined[start : end - 1], digest_size=8).digest()
+            for start, end in zip(starts[:count], starts[SHINGLE:])  # noqa: B905 (longer)
+        ]
     )
-    half = count / 2
-    return sum(1 << bit for bit in range(64) if (lanes & _LANES[bit]).bit_count() > half)
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(count, 64)
+    return int.from_bytes(np.packbits(bits.sum(axis=0) > count / 2).tobytes(), "big")
 
 
 def bands(value: int) -> list[str]:

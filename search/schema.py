@@ -135,8 +135,13 @@ def packed_fields(analyzed: dict[str, dict[str, list[int]]]) -> dict[str, Packed
     return {name: PackedPostings.pack(postings) for name, postings in analyzed.items()}
 
 
-def to_document(article: Article, analyzed: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The Whoosh document of an article: analyzed fields plus stored originals."""
+def to_document(
+    article: Article, analyzed: Mapping[str, Any] | None = None, fingerprint: str | None = None
+) -> dict[str, Any]:
+    """The Whoosh document of an article: analyzed fields plus stored originals.
+
+    ``fingerprint``: its :func:`content_fingerprint` when the caller has it already.
+    """
     analyzed = analyzed if analyzed is not None else analyzed_fields(article)
     doc: dict[str, Any] = {
         "id": article.id,
@@ -149,7 +154,7 @@ def to_document(article: Article, analyzed: Mapping[str, Any] | None = None) -> 
         "source_key": source_key(article.source),
         "url": article.url,
         "story": article.story or article.id,
-        "fingerprint": content_fingerprint(article),
+        "fingerprint": fingerprint or content_fingerprint(article),
     }
     if article.url.strip():
         doc["url_key"] = article.url.strip()
