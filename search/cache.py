@@ -291,10 +291,10 @@ class BoundedDict(dict):  # type: ignore[type-arg]
     per-segment document counts, token matches, the analysis word caches).
 
     Why not empty it when full: a cache emptied whole swings between nothing and its
-    bound, and when the swings of several caches peak together the process reaches a new
-    high-water mark that the allocators keep (measured: a server's RSS still rose by steps
-    after 5 minutes of load). Dropped an eighth at a time, a full cache stays between 7/8
-    of its bound and its bound, and what a new key needs is what an old one freed.
+    bound, and a server's heap swings with it (its RSS dropped and rose by MBs after
+    minutes of load: bench/RESULTS.md, ## Memory). Dropped an eighth at a time, a full
+    cache stays between 7/8 of its bound and its bound, and what a new key needs is what
+    an old one freed.
     (An eighth at a time, not one key: finding the oldest keys scans the table's freed
     slots from its start, so a batch pays that scan once for many insertions.)
     """
