@@ -9,7 +9,7 @@ pass, page 2 on the second... up to ``--pages``), "more like this" of the
 hits, and suggestions of a word's first letters. Every ``--every`` requests
 it prints the RSS and the size of each cache that lives as long as the
 process: the analysis word caches (``search.analysis.WORD_CACHES``, emptied
-past ``engine.SERVING_CACHE_WORDS`` words) and their token-match table, the
+held to ``engine.SERVING_CACHE_WORDS`` words) and their token-match table, the
 snippet piece cache and chunk indexes (their estimate of their bytes), the
 postings cache (bytes) and per-segment document counts of
 ``search/scoring.py``, the shared idf cache and the result cache. With

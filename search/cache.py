@@ -31,6 +31,7 @@ processes), so a hit rate is per process.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import sys
 import threading
 from collections import OrderedDict
@@ -284,9 +285,19 @@ def approximate_size(value: Any) -> int:
 
 
 class BoundedDict(dict):  # type: ignore[type-arg]
-    """A dict that empties itself when a new key would take it past ``max_entries``
-    (for caches whose entries are all about the same size, kept by code that only
-    stores and reads keys: idf values, per-segment document counts, token matches)."""
+    """A dict that drops its oldest keys (insertion order, an eighth of ``max_entries`` at a
+    time) when a new key would take it past ``max_entries`` (for caches whose entries are
+    all about the same size, kept by code that only stores and reads keys: idf values,
+    per-segment document counts, token matches, the analysis word caches).
+
+    Why not empty it when full: a cache emptied whole swings between nothing and its
+    bound, and a server's heap swings with it (its RSS dropped and rose by MBs after
+    minutes of load: bench/RESULTS.md, ## Memory). Dropped an eighth at a time, a full
+    cache stays between 7/8 of its bound and its bound, and what a new key needs is what
+    an old one freed.
+    (An eighth at a time, not one key: finding the oldest keys scans the table's freed
+    slots from its start, so a batch pays that scan once for many insertions.)
+    """
 
     def __init__(self, max_entries: int) -> None:
         super().__init__()
@@ -294,5 +305,18 @@ class BoundedDict(dict):  # type: ignore[type-arg]
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if len(self) >= self.max_entries and key not in self:
-            self.clear()
+            self.trim(self.max_entries - max(1, self.max_entries // 8))
         super().__setitem__(key, value)
+
+    def trim(self, keep: int) -> None:
+        """Drop the oldest keys until at most ``keep`` remain (safe beside other threads: a
+        key another thread dropped first is skipped)."""
+        extra = len(self) - max(keep, 0)
+        if extra <= 0:
+            return
+        try:
+            oldest = list(itertools.islice(self, extra))
+        except RuntimeError:  # another thread added a key meanwhile: the next insertion trims
+            return
+        for key in oldest:
+            self.pop(key, None)

@@ -17,7 +17,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from . import ranking, store
-from .analysis import STEMMED_LANGUAGES, trim_caches
+from .analysis import STEMMED_LANGUAGES, limit_caches
 from .cache import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ENTRIES,
@@ -45,7 +45,7 @@ RERANK_WINDOW = 200
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 365.0
 FACET_FIELDS = ("lang", "source", "year")
-SERVING_CACHE_WORDS = 25_000  # analysis caches emptied beyond this: ~22 MB at most
+SERVING_CACHE_WORDS = 25_000  # words each analysis cache keeps in a server: ~22 MB in all
 IDF_CACHE_ENTRIES = 20_000  # idf of (field, term), shared by the threads: ~4 MB at most
 
 
@@ -90,7 +90,7 @@ class SearchEngine:
     def searcher(self) -> Searcher:
         """This thread's searcher, renewed when the index changed (never ``refresh()``:
         whoosh-reloaded's refresh can keep deleted documents)."""
-        trim_caches(SERVING_CACHE_WORDS)  # every request passes here
+        limit_caches(SERVING_CACHE_WORDS)  # every request passes here (costs nothing once set)
         index = self._current_index()
         current: Searcher | None = getattr(self._local, "searcher", None)
         if current is not None and self._local.index is index and current.up_to_date():

@@ -270,7 +270,7 @@ def test_stems_are_cached() -> None:
     for _ in range(3):
         stem("fr", "gouvernements")
     info = stem.cache_info()
-    assert info.misses == 1 and info.hits == 2
+    assert info.misses == 1 and info.currsize == 1
 
 
 # -- fold, then stem: the order the table needs ---------------------------------------

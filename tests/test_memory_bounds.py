@@ -24,14 +24,39 @@ def _sizes() -> list[int]:
     return [cached.cache_info().currsize for cached in analysis.WORD_CACHES]
 
 
-def test_trim_caches_empties_them_only_beyond_the_limit() -> None:
-    analysis.trim_caches(0)
-    _fill(20)
-    assert min(_sizes()) >= 20
-    assert analysis.trim_caches(1_000) is False and min(_sizes()) >= 20
-    assert analysis.trim_caches(10) is True and _sizes() == [0] * len(analysis.WORD_CACHES)
+def test_limited_word_caches_drop_their_oldest_words_not_all() -> None:
+    """Past its bound a word cache drops its oldest words (an eighth of the bound at a
+    time), keeping the newest: it stays near its bound instead of swinging to nothing."""
+    bounds = [cached.cache_info().maxsize for cached in analysis.WORD_CACHES]
+    try:
+        analysis.limit_caches(80)
+        _fill(200)
+        sizes = _sizes()
+        assert all(70 <= size <= 80 for size in sizes), sizes
+        assert len(analysis._MATCH_PARTS) <= 80
+        newest = analysis.token_forms.table
+        assert ("motinconnu199é", "fr") in newest and ("motinconnu0é", "fr") not in newest
+        misses = analysis.token_forms.cache_info().misses
+        assert analysis.token_forms("motinconnu199é", "fr")[0] == "motinconnu199e"
+        assert analysis.token_forms.cache_info().misses == misses  # kept: not computed again
+        analysis.limit_caches(10)
+        assert max(_sizes()) <= 10
+    finally:
+        for cached, bound in zip(analysis.WORD_CACHES, bounds, strict=True):
+            cached.table.max_entries = bound
     assert analysis.token_forms("élections", "fr") == ("elections", "elections\x1félections",
                                                         "fr:elect")
+
+
+def test_bounded_dict_drops_its_oldest_keys() -> None:
+    table = BoundedDict(16)
+    for number in range(40):
+        table[number] = str(number)
+        assert len(table) <= 16
+    assert 14 <= len(table) <= 16 and 39 in table and 0 not in table
+    assert min(table) > 40 - 16 - 3  # the oldest went first
+    table[39] = "again"  # a key already there drops nothing
+    assert len(table) == len(set(table)) and table[39] == "again"
 
 
 def test_every_request_keeps_the_caches_bounded(
@@ -129,7 +154,7 @@ def test_searchers_of_every_thread_share_bounded_caches(
 def test_frequency_and_piece_caches_are_bounded(
     engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The per-segment document counts are emptied at FREQUENCY_CACHE_SIZE, and the snippet
+    """The per-segment document counts are held to FREQUENCY_CACHE_SIZE, and the snippet
     piece cache is an LRU of PIECE_CACHE_SIZE (entries of about one size: counts do)."""
     monkeypatch.setattr(scoring, "_frequency_cache", BoundedDict(5))
     for query in ("élections Maroc gouvernement", "football match président"):

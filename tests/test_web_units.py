@@ -146,3 +146,16 @@ def test_malloc_arenas_are_limited_where_glibc_runs() -> None:
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt(M_ARENA_MAX) is glibc's")
     assert limit_malloc_arenas() is True
+
+
+def test_the_heap_is_trimmed_by_one_thread_a_process_where_glibc_runs() -> None:
+    import platform
+    import threading
+
+    from web.serve import trim_heap_every
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert trim_heap_every(3600) is True and trim_heap_every(3600) is True
+    trimmers = [thread for thread in threading.enumerate() if thread.name == "kiosque-heap-trim"]
+    assert len(trimmers) == 1 and trimmers[0].daemon and trimmers[0].is_alive()
