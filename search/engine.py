@@ -13,7 +13,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from . import ranking, store
+from . import proximity, ranking, store
 from .analysis import STEMMED_LANGUAGES, trim_caches
 from .cache import (
     DEFAULT_MAX_BYTES,
@@ -403,6 +403,8 @@ class _Run:
     ) -> None:
         self.searcher = searcher
         self.query = built.query
+        self.words = built.words
+        self.langs = filters.stemming_languages()
         self.expand_stories = expand_stories
         self.size = searcher.doc_count_all()
         self.ranked = np.zeros(0, dtype=np.int64)
@@ -468,7 +470,10 @@ class _Run:
             ordered = np.array(self._by_date(newest=sort != "oldest"), dtype=np.int64)
             return self._collapse(ordered, np.zeros(len(ordered)), needed)
         keep = self.allowed[self.ranked]
-        scored = self._collapse(self.ranked[keep], self.scores[keep], max(needed, RERANK_WINDOW))
+        words = proximity.word_terms(self.words, self.langs)
+        ranked, scores = proximity.rerank(self.searcher, words, self.ranked[keep],
+                                          self.scores[keep])
+        scored = self._collapse(ranked, scores, max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]
