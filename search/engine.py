@@ -16,7 +16,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from . import ranking, store
+from . import proximity, ranking, store
 from .analysis import STEMMED_LANGUAGES, limit_caches
 from .cache import (
     DEFAULT_MAX_BYTES,
@@ -410,6 +410,8 @@ class _Run:
     ) -> None:
         self.searcher = searcher
         self.query = built.query
+        self.words = built.words
+        self.langs = filters.stemming_languages()
         self.expand_stories = expand_stories
         self.size = searcher.doc_count_all()
         self.ranked = np.zeros(0, dtype=np.int64)
@@ -479,7 +481,9 @@ class _Run:
         if sort != "relevance" or self.query is None:
             ordered = np.array(self._by_date(newest=sort != "oldest"), dtype=np.int64)
             return self._collapse(ordered, np.zeros(len(ordered)), needed)
-        scored = self._collapse(*self.allowed_ranking(), max(needed, RERANK_WINDOW))
+        words = proximity.word_terms(self.words, self.langs)
+        ranked, scores = proximity.rerank(self.searcher, words, *self.allowed_ranking())
+        scored = self._collapse(ranked, scores, max(needed, RERANK_WINDOW))
         if recency:
             scored = _with_recency(self.searcher, scored)
         return scored[:needed]

@@ -31,6 +31,7 @@ from .analysis import (
     is_query_stopword,
     keeps_accents,
     lower_form,
+    piece_matches,
     query_languages,
     stem_form,
     tokenize,
@@ -67,6 +68,10 @@ FEEDBACK_DOCUMENTS = 5
 FEEDBACK_TERMS = 10
 FEEDBACK_WEIGHT = 0.5  # the best feedback stem's boost; a query word's stemmed form has 1.0
 FEEDBACK_TEXT_CHARS = 20_000  # of a document's title and body, to bound the cost
+# What follows a French verb inverted with its subject (« compte-t-il », « fut-elle »,
+# « est-ce »): the verb is the word searched, since articles write « il compte », not the
+# inversion.
+INVERTED_SUBJECTS = frozenset("t il elle ils elles on ce je tu nous vous".split())
 _DIGIT_GROUP = re.compile(r"\d{3}")
 _LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
 
@@ -97,7 +102,8 @@ def build_query(parsed: ParsedQuery, reader: IndexReader,
                 langs: tuple[str, ...] = STEMMED_LANGUAGES) -> BuiltQuery:
     """Turn parsed clauses into one Whoosh query; stop words are dropped when other words remain."""
     plan = MatchPlan()
-    clauses = _without_stopwords(_join_digit_groups(parsed.clauses), langs)[:MAX_SEARCHED_CLAUSES]
+    clauses = _without_stopwords(_split_words(_join_digit_groups(parsed.clauses)),
+                                 langs)[:MAX_SEARCHED_CLAUSES]
     groups: dict[Occur, list[wq.Query]] = {occur: [] for occur in Occur}
     words: list[str] = []
     for clause in clauses:
@@ -191,6 +197,43 @@ def _join_digit_groups(clauses: Iterable[Clause]) -> list[Clause]:
         else:
             joined.append(clause)
     return joined
+
+
+def _split_words(clauses: Iterable[Clause]) -> list[Clause]:
+    """Typed words as the words of an article: one clause per piece of text.
+
+    ``Florida/Miami`` or ``époux(se)`` is two words, each searched as a word,
+    not a phrase that an article writing « Miami, Florida » would miss; a
+    number written with separators (``12/05/2020``, ``3,5``) stays whole. A
+    French inversion keeps its verb (``compte-t-il`` -> ``compte``).
+    """
+    split: list[Clause] = []
+    for clause in clauses:
+        texts = _pieces_of(clause.text) if clause.kind == "word" else [clause.text]
+        for text in texts:
+            piece = Clause(clause.kind, text, clause.occur, clause.field, clause.distance)
+            if piece not in split:
+                split.append(piece)
+    return split
+
+
+def _pieces_of(text: str) -> list[str]:
+    """The pieces of a typed word (see :func:`_split_words`); the text itself when whole."""
+    found = [match.group() for match in piece_matches(text)]
+    if len(found) > 1 and not all(any(char.isalpha() for char in piece) for piece in found):
+        return [text]  # a date, a decimal, a score: one number
+    texts = [_without_inversion(piece) for piece in found]
+    return texts if len(texts) > 1 or texts != found else [text]
+
+
+def _without_inversion(piece: str) -> str:
+    """``compte-t-il`` -> ``compte``: the subject pronouns after a verb left out."""
+    words = list(tokenize(piece))
+    if len(words) < 2 or fold(words[-1].text) not in INVERTED_SUBJECTS:
+        return piece
+    while len(words) > 1 and fold(words[-1].text) in INVERTED_SUBJECTS:
+        words.pop()
+    return piece[:words[-1].end]
 
 
 def _without_stopwords(clauses: Iterable[Clause], langs: tuple[str, ...]) -> list[Clause]:

@@ -42,15 +42,23 @@ from whoosh.matching import DisjunctionMaxMatcher, Matcher, NullMatcher
 K1 = 1.0
 B = 0.9
 TITLE_B = 0.75
+# Lucene's idf raised to this power: a rare word (a name, a number, a technical term) weighs a
+# little more against common ones. Measured on the dev collections with proximity
+# (bench/RESULTS.md, ## Relevance): 1.2 gave PIAF MRR@10 +0.004, SQuAD +0.001, CISI nDCG +0.001,
+# service-public -0.003; 1.5 lost SQuAD and service-public.
+IDF_POWER = 1.2
+
+
+def lucene_idf(documents: int, having: int) -> float:
+    """Lucene's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``, raised to IDF_POWER."""
+    return math.log(1 + (documents - having + 0.5) / (having + 0.5)) ** IDF_POWER
 
 
 class LuceneBM25F(scoring.BM25F):
     """Whoosh's BM25F with Lucene's IDF, which gives words found almost everywhere ~no weight."""
 
     def idf(self, searcher: Any, fieldname: str, text: str) -> float:
-        documents = searcher.doc_count_all()
-        having = searcher.doc_frequency(fieldname, text)
-        return math.log(1 + (documents - having + 0.5) / (having + 0.5))
+        return lucene_idf(searcher.doc_count_all(), searcher.doc_frequency(fieldname, text))
 
 
 def weighting() -> scoring.WeightingModel:
@@ -196,7 +204,7 @@ class FieldsModel:
 
     def idf(self, having: int) -> float:
         """Lucene's IDF of a term found in ``having`` documents (in any field)."""
-        return math.log(1 + (self.documents - having + 0.5) / (having + 0.5))
+        return lucene_idf(self.documents, having)
 
     def normalized(self, name: str, frequency: Any, length: Any) -> Any:
         """A field's contribution to the term's pseudo-frequency (numbers or numpy arrays)."""

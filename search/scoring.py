@@ -265,6 +265,14 @@ def _bm25(idf: float, avgfl: float, b: float, k1: float, tf: Array, lengths: Arr
     return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
 
 
+def term_documents(reader: Any, fieldname: str, text: bytes) -> Array:
+    """The (segment) document numbers of a term in one segment, deleted ones left out,
+    increasing; from the postings cache."""
+    if not segment_frequency(reader, fieldname, text):
+        return np.zeros(0, dtype=np.int32)
+    return _postings(reader, fieldname, text)[0]
+
+
 def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
     """Document numbers and weights of a term in one segment, deleted documents left out."""
     docnums, weights = _cached_postings(reader, fieldname, text)

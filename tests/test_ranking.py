@@ -80,8 +80,19 @@ def test_a_word_in_almost_every_document_weighs_almost_nothing(searcher) -> None
     documents = searcher.doc_count_all()
     common = weighting.idf(searcher, "text", "common")
     rare = weighting.idf(searcher, "text", "alpha")
-    assert rare == pytest.approx(math.log(1 + (documents - 2 + 0.5) / 2.5))
+    lucene = math.log(1 + (documents - 2 + 0.5) / 2.5)
+    assert rare == pytest.approx(lucene ** ranking.IDF_POWER)
     assert common < rare / 4
+
+
+def test_idf_power_weighs_rare_words_more_than_common_ones() -> None:
+    # Lucene's idf, raised to IDF_POWER > 1: the ratio of a rare word's weight to a common
+    # one's grows (a name or a number counts more against the question's ordinary words).
+    assert ranking.IDF_POWER > 1
+    rare, common = ranking.lucene_idf(1000, 2), ranking.lucene_idf(1000, 100)
+    plain = math.log(1 + 998.5 / 2.5) / math.log(1 + 900.5 / 100.5)
+    assert rare / common == pytest.approx(plain ** ranking.IDF_POWER)
+    assert rare / common > plain
 
 
 @pytest.fixture(scope="module")
