@@ -288,7 +288,7 @@ class BoundedDict(dict):  # type: ignore[type-arg]
     """A dict that drops its oldest keys (insertion order, an eighth of ``max_entries`` at a
     time) when a new key would take it past ``max_entries`` (for caches whose entries are
     all about the same size, kept by code that only stores and reads keys: idf values,
-    per-segment document counts, token matches, the analysis word caches).
+    token matches, the analysis word caches).
 
     Why not empty it when full: a cache emptied whole swings between nothing and its
     bound, and a server's heap swings with it (its RSS dropped and rose by MBs after

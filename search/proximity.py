@@ -27,7 +27,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from .analysis import STEMMED_LANGUAGES, analyze, fold, query_languages, stem_form
-from .scoring import segment_frequency, term_documents
+from .scoring import Array, term_segments
 
 WINDOW = 8
 WEIGHT = 0.8
@@ -120,8 +120,7 @@ def _idf(searcher: Searcher, terms: tuple[str, ...]) -> float:
 def _frequency(searcher: Searcher, fieldname: str, term: str) -> int:
     """In how many documents a term occurs (deleted ones included, as Whoosh counts)."""
     text = searcher.schema[fieldname].to_bytes(term)
-    return sum(segment_frequency(leaf.reader(), fieldname, text)
-               for leaf, _ in searcher.leaf_searchers())
+    return sum(len(documents) for _, _, documents in term_segments(searcher, fieldname, text))
 
 
 def _positions(searcher: Searcher, words: Sequence[tuple[str, ...]],
@@ -166,20 +165,20 @@ def _readings(searcher: Searcher, words: Sequence[tuple[str, ...]],
         waiting = set(docnums)
         for term in terms:
             text = schema_field.to_bytes(term)
-            for leaf, offset in searcher.leaf_searchers():
-                having = _having(leaf.reader(), text, waiting, offset) if waiting else []
+            for reader, offset, documents in term_segments(searcher, FIELD, text):
+                having = _having(reader, documents, waiting, offset) if waiting else []
                 if having:
-                    readings.append((number, text, leaf.reader(), offset, having))
+                    readings.append((number, text, reader, offset, having))
                     waiting.difference_update(having)
     return readings
 
 
-def _having(reader: Any, text: bytes, wanted: set[int], offset: int) -> list[int]:
-    """The wanted documents (global numbers, increasing) that have the term in one segment."""
+def _having(reader: Any, documents: Array, wanted: set[int], offset: int) -> list[int]:
+    """The wanted documents (global numbers, increasing) among a term's ``documents`` in one
+    segment (numbers within the segment, increasing)."""
     size = reader.doc_count_all()
     local = np.array(sorted(doc - offset for doc in wanted if 0 <= doc - offset < size),
                      dtype=np.int64)
-    documents = term_documents(reader, FIELD, text)
     if not len(local) or not len(documents):
         return []
     at = np.minimum(np.searchsorted(documents, local), len(documents) - 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import query as wq
@@ -25,7 +25,6 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .cache import BoundedDict
 from .ranking import AcrossFields, BestOf, FieldsModel, UnionOr
 
 # Field lengths by length byte; 0 (no length stored) reads as 1, as Whoosh's scorer asks.
@@ -33,13 +32,16 @@ _LENGTHS = np.array([byte_to_length(byte) if byte else 1 for byte in range(256)]
 _LENGTH_CACHE_SIZE = 64
 _length_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _length_lock = threading.Lock()
-POSTINGS_CACHE_BYTES = 16 * 2**20  # postings kept, with keys and arrays (bench/queries.txt: 11 MB)
-_POSTINGS_ENTRY_BYTES = 560  # a term's key, two array objects, the tuple, the OrderedDict node
-_postings_cache: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+# A term's postings in every segment of an index, one entry a term (see _term_postings):
+# the whole-index bound of the postings (16 MB) and of the per-segment document counts
+# (~11 MB) it replaces. bench/queries.txt's 540 queries hold ~6 MB of it at 26,000 articles
+# and ~16 MB at 97,000 (13 segments).
+POSTINGS_CACHE_BYTES = 27 * 2**20
+_POSTINGS_ENTRY_BYTES = 700  # the key, the entry, its three array objects, the OrderedDict node
+_postings_cache: OrderedDict[tuple[str, bytes], _TermPostings] = OrderedDict()
 _postings_lock = threading.Lock()
 _cached_bytes = 0
-FREQUENCY_CACHE_SIZE = 64_000  # (segment, field, term) document counts: ~170 bytes each, ~11 MB
-_frequency_cache: dict[tuple[str, str, bytes], int] = BoundedDict(FREQUENCY_CACHE_SIZE)
+_segment_sets: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of segments
 
 Array = np.ndarray
 Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
@@ -71,6 +73,9 @@ class _Evaluation:
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.size = searcher.doc_count_all()
+        self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
+        self.segments = _segment_set(tuple(reader.segment().segment_id()
+                                           for reader, _ in self.leaves))
 
     def empty(self) -> Scored:
         return np.zeros(self.size), np.zeros(self.size, dtype=bool)
@@ -153,12 +158,14 @@ class _Evaluation:
 
     def postings(self, fieldname: str, text: bytes) -> list[tuple[Array, Array, Array]]:
         """The term's (global docnums, weights, field lengths) in each segment that has it."""
+        entry = _term_postings(self.leaves, self.segments, fieldname, text)
+        bounds = entry.starts.tolist()
         found = []
-        for leaf, offset in self.searcher.leaf_searchers():
-            reader = leaf.reader()
-            if not segment_frequency(reader, fieldname, text):
+        for index, (reader, offset) in enumerate(self.leaves):
+            start, end = bounds[index], bounds[index + 1]
+            if start == end:
                 continue
-            docnums, weights = _postings(reader, fieldname, text)
+            docnums, weights = _live(reader, entry.docnums[start:end], entry.weights[start:end])
             lengths = _field_lengths(reader, fieldname)[docnums]
             found.append((docnums.astype(np.int64) + offset, weights, lengths))
         return found
@@ -247,35 +254,44 @@ def _average_length(searcher: Searcher, fieldname: str) -> float:
     return cache[fieldname]
 
 
-def segment_frequency(reader: Any, fieldname: str, text: bytes) -> int:
-    """In how many documents of one segment a term occurs (deletions included; 0 when the
-    segment lacks it). A segment's terms never change: counts are kept by segment id,
-    since each query asks about a dozen forms in every segment (a hash-file read each)."""
-    key = (reader.segment().segment_id(), fieldname, text)
-    found = _frequency_cache.get(key)
-    if found is None:
-        found = reader.doc_frequency(fieldname, text) if (fieldname, text) in reader else 0
-        _frequency_cache[key] = found
-    return found
-
-
 def _bm25(idf: float, avgfl: float, b: float, k1: float, tf: Array, lengths: Array) -> Array:
     """whoosh.scoring.bm25, term for term (same operations, same order: same floats)."""
     tf = tf.astype(np.float64)  # Whoosh reads the stored float32 weights as Python floats
     return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
 
 
-def term_documents(reader: Any, fieldname: str, text: bytes) -> Array:
-    """The (segment) document numbers of a term in one segment, deleted ones left out,
-    increasing; from the postings cache."""
-    if not segment_frequency(reader, fieldname, text):
-        return np.zeros(0, dtype=np.int32)
-    return _postings(reader, fieldname, text)[0]
+def term_segments(searcher: Searcher, fieldname: str,
+                  text: bytes) -> list[tuple[Any, int, Array]]:
+    """A term's documents in each segment that has it: (segment reader, its offset, document
+    numbers within the segment, increasing, deleted ones included), from the postings cache."""
+    evaluation = _Evaluation(searcher)
+    entry = _term_postings(evaluation.leaves, evaluation.segments, fieldname, text)
+    bounds = entry.starts.tolist()
+    return [(reader, offset, entry.docnums[bounds[index]:bounds[index + 1]])
+            for index, (reader, offset) in enumerate(evaluation.leaves)
+            if bounds[index] < bounds[index + 1]]
 
 
-def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
-    """Document numbers and weights of a term in one segment, deleted documents left out."""
-    docnums, weights = _cached_postings(reader, fieldname, text)
+class _TermPostings(NamedTuple):
+    """A term's postings in the segments of one index, deletions included: document numbers
+    within their segment and weights, one segment after the other (``segments[i]``'s from
+    ``starts[i]`` to ``starts[i + 1]``; none where a segment lacks the term)."""
+
+    segments: tuple[str, ...]
+    starts: Array
+    docnums: Array
+    weights: Array
+
+
+def _segment_set(segments: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object for one list of segment ids, shared by the entries read with it."""
+    if len(_segment_sets) > 64:
+        _segment_sets.clear()
+    return _segment_sets.setdefault(segments, segments)
+
+
+def _live(reader: Any, docnums: Array, weights: Array) -> tuple[Array, Array]:
+    """A segment's postings without its deleted documents."""
     deleted = reader.deleted_docs_set if reader.has_deletions() else None
     if deleted:
         keep = ~np.isin(docnums, np.fromiter(deleted, dtype=np.int64))
@@ -283,29 +299,83 @@ def _postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
     return docnums, weights
 
 
-def _cached_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:
-    """A term's postings in a segment, deletions included: a segment's postings never
-    change, so the most used ones are kept (up to POSTINGS_CACHE_BYTES in all: a term's
-    arrays and what its entry costs besides, so that many short lists count too)."""
-    key = (reader.segment().segment_id(), fieldname, text)
+def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fieldname: str,
+                   text: bytes) -> _TermPostings:
+    """A term's postings in every segment (``leaves``: readers and their offsets), kept
+    across queries, the most used ones first, up to POSTINGS_CACHE_BYTES in all.
+
+    One entry a term, not one a term and a segment: an index of 13 segments made 13
+    entries (and 13 document counts, to skip the segments without it) of a term, whose
+    own costs outweighed the postings (bench/queries.txt at 97,000 articles needed
+    ~43 MB: it read again what a 16 MB cache had just dropped). A segment's postings
+    never change: when the index gains a segment, an entry keeps what it read of the
+    others and reads only the new one.
+    """
+    key = (fieldname, text)
     with _postings_lock:
         found = _postings_cache.get(key)
-        if found is not None:
+        if found is not None and found.segments == segments:
             _postings_cache.move_to_end(key)
             return found
-    found = _read_postings(reader, fieldname, text)
+    made = _read_term(leaves, segments, fieldname, text, found)
     global _cached_bytes
     with _postings_lock:
-        if key not in _postings_cache:
-            _postings_cache[key] = found
-            _cached_bytes += _entry_bytes(key, found)
+        replaced = _postings_cache.pop(key, None)
+        if replaced is not None:
+            _cached_bytes -= _entry_bytes(key, replaced)
+        _postings_cache[key] = made
+        _cached_bytes += _entry_bytes(key, made)
         while _cached_bytes > POSTINGS_CACHE_BYTES and _postings_cache:
             _cached_bytes -= _entry_bytes(*_postings_cache.popitem(last=False))
-    return found
+    return made
 
 
-def _entry_bytes(key: tuple[str, str, bytes], postings: tuple[Array, Array]) -> int:
-    return postings[0].nbytes + postings[1].nbytes + len(key[2]) + _POSTINGS_ENTRY_BYTES
+def _read_term(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fieldname: str,
+               text: bytes, known: _TermPostings | None) -> _TermPostings:
+    """Read a term's postings from the segments ``known`` (an entry of other segments)
+    did not read."""
+    kept: dict[str, tuple[int, int]] = {}
+    if known is not None:
+        bounds = known.starts.tolist()
+        kept = {segment: (bounds[i], bounds[i + 1]) for i, segment in enumerate(known.segments)}
+    docnums: list[Array] = []
+    weights: list[Array] = []
+    for (reader, _), segment in zip(leaves, segments, strict=True):
+        if known is not None and segment in kept:
+            start, end = kept[segment]
+            docnums.append(known.docnums[start:end])
+            weights.append(known.weights[start:end])
+        elif (fieldname, text) in reader:
+            found, weight = _read_postings(reader, fieldname, text)
+            docnums.append(found)
+            weights.append(weight)
+        else:
+            docnums.append(_NO_DOCNUMS)
+            weights.append(_NO_WEIGHTS)
+    starts = np.zeros(len(segments) + 1, dtype=np.int32)
+    np.cumsum([len(found) for found in docnums], out=starts[1:])
+    return _TermPostings(segments, starts, np.concatenate(docnums), _compact(weights))
+
+
+_NO_DOCNUMS = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
+def _compact(weights: list[Array]) -> Array:
+    """The weights joined, one byte each when they are all whole numbers below 256 (term
+    counts, mostly): the same values once read as floats, in a quarter of the bytes."""
+    joined = np.concatenate(weights).astype(np.float32)
+    if not joined.size or joined.min() < 0 or joined.max() > 255:
+        return joined
+    small = joined.astype(np.uint8)
+    return small if np.array_equal(small, joined) else joined
+
+
+def _entry_bytes(key: tuple[str, bytes], entry: _TermPostings) -> int:
+    """What an entry holds: its arrays and the objects around them (its segments' tuple is
+    shared by the entries read with the same segments)."""
+    return (entry.starts.nbytes + entry.docnums.nbytes + entry.weights.nbytes + len(key[1])
+            + _POSTINGS_ENTRY_BYTES)
 
 
 def _read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[Array, Array]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer import add_documents, build_index, delete_documents
-from search import SearchEngine
+from search import SearchEngine, scoring
 from search.querybuild import build_query
 from search.querylang import parse_query
 from search.scoring import score_all
@@ -100,3 +100,37 @@ def test_a_deletion_after_postings_were_cached_is_seen(tmp_path: Path) -> None:
     after = engine.search("france", per_page=100, expand_stories=True)
     assert after.total == before.total - 1
     assert gone not in {hit.id for hit in after.hits}
+
+
+def test_a_new_segment_is_the_only_one_read_again(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A term's postings are kept one entry a term for all segments; when the index gains
+    a segment, the entry keeps what it read of the others and reads only the new one, and
+    the scores stay Whoosh's."""
+    articles = load_articles()
+    build_index(articles[: len(articles) // 2], tmp_path, workers=1)
+    engine = SearchEngine(tmp_path, cache_size=0)
+    read: list[str] = []
+    reader_of = scoring._read_postings
+
+    def counted(reader, fieldname, text):  # type: ignore[no-untyped-def]
+        read.append(reader.segment().segment_id())
+        return reader_of(reader, fieldname, text)
+
+    monkeypatch.setattr(scoring, "_read_postings", counted)
+    added = max(articles[len(articles) // 2 :][-1].title.split(), key=len)  # in the new segment
+    query = f"france {added}"
+    engine.search(query)
+    before = {leaf.reader().segment().segment_id()
+              for leaf, _ in engine.searcher().leaf_searchers()}
+    assert read and set(read) <= before
+    add_documents(articles[len(articles) // 2 :], tmp_path)
+    read.clear()
+    assert engine.search(query).hits
+    assert read and not set(read) & before
+    searcher = engine.searcher()
+    built = build_query(parse_query(query), searcher.reader())
+    expected = searcher.search(built.query, limit=None).top_n
+    found = score_all(searcher, built.query)
+    assert [docnum for _, docnum in found] == [docnum for _, docnum in expected]
+    assert [score for score, _ in found] == pytest.approx([score for score, _ in expected])
