@@ -19,7 +19,6 @@ over the stretch's whole idf. The idf here is Lucene's, as measured (without
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ import numpy as np
 from whoosh.searching import Searcher
 
 from .analysis import STEMMED_LANGUAGES, analyze, fold, query_languages, stem_form
+from .ranking import lucene_idf
 from .scoring import Array, term_segments
 
 WINDOW = 8
@@ -113,8 +113,7 @@ def _idf(searcher: Searcher, terms: tuple[str, ...]) -> float:
     """Lucene's idf of a word, from its most frequent term (title or body)."""
     having = max(_frequency(searcher, field, term) for term in terms
                  for field in ("title", FIELD))
-    documents = searcher.doc_count()
-    return math.log(1 + (documents - having + 0.5) / (having + 0.5)) if having else 0.0
+    return lucene_idf(searcher.doc_count(), having, power=1.0) if having else 0.0
 
 
 def _frequency(searcher: Searcher, fieldname: str, term: str) -> int:

@@ -49,9 +49,9 @@ TITLE_B = 0.75
 IDF_POWER = 1.2
 
 
-def lucene_idf(documents: int, having: int) -> float:
-    """Lucene's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``, raised to IDF_POWER."""
-    return math.log(1 + (documents - having + 0.5) / (having + 0.5)) ** IDF_POWER
+def lucene_idf(documents: int, having: int, power: float = IDF_POWER) -> float:
+    """Lucene's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``, raised to ``power``."""
+    return math.log(1 + (documents - having + 0.5) / (having + 0.5)) ** power
 
 
 class LuceneBM25F(scoring.BM25F):
