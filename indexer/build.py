@@ -299,7 +299,8 @@ def _with_story(article: Article, story: str) -> Article:
 
 
 class _Seen:
-    """Exact duplicates: the same url, or the same normalized title and body, under another id."""
+    """Exact duplicates: the same url, or the same normalized title and body, under another id;
+    and an id seen earlier in the same batch (build or add), whose first article is kept."""
 
     def __init__(self, searcher: Any = None) -> None:
         self.searcher = searcher
@@ -311,7 +312,7 @@ class _Seen:
         keys = [f"text:{fingerprint or content_fingerprint(article)}"]
         if article.url.strip():
             keys.append(f"url:{article.url.strip()}")
-        if article.id in self.ids and self.searcher is None:
+        if article.id in self.ids:  # the same id earlier in this batch: the first one stays
             return True
         for key in keys:
             owner = self.keys.get(key) or self._indexed_owner(key)

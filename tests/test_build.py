@@ -82,6 +82,21 @@ def test_add_replaces_by_id_and_skips_unchanged_files(tmp_path, engine_articles)
     assert engine.get(changed.id).title == "Titre corrigé"
 
 
+def test_an_id_repeated_in_one_addition_is_written_once(tmp_path, engine_articles):
+    """Whoosh's update_document replaces documents of earlier commits only: without the
+    check, both records of one file with the same id were written."""
+    index_dir = tmp_path / "index"
+    build_index(engine_articles[:2], index_dir, workers=1)
+    first = Article(id="same", title="Premier titre", body="Le port de Rabat.", lang="fr")
+    second = Article(id="same", title="Second titre", body="Le port de Casablanca.", lang="fr")
+    report = add_documents([write_jsonl(tmp_path / "twice.jsonl", [first, second])], index_dir)
+    assert (report.indexed, report.duplicates) == (1, 1)
+    engine = SearchEngine(index_dir)
+    assert engine.document_count() == 3
+    assert engine.get("same").title == "Premier titre"
+    assert engine.search("Casablanca").total == 0
+
+
 def test_many_small_additions_merge_their_segments(tmp_path, engine_articles):
     """Whoosh merges small segments at commit; one-article segments hold inlined postings
     (whoosh_patches), which made every such merge fail from about the fifth addition."""
