@@ -20,6 +20,7 @@ MAX_QUERY_CHARS = 1000
 MAX_CLAUSES = 200  # syntax only; search/querybuild.py bounds the words actually searched
 MAX_EXPANDED_CLAUSES = 8  # prefix and fuzzy clauses; later ones are searched as plain words
 MAX_FUZZY_CHARS = 32  # a longer word is not a typo: searched as written
+MAX_FUZZY_DISTANCE = 2  # as Lucene: ~3 and more mean ~2 (more matches almost any short word)
 MAX_PHRASE_WORDS = 16  # a longer phrase is searched for its first 16 words
 
 
@@ -68,7 +69,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _OPERATORS = {"OR": "or", "OU": "or", "AND": "and", "ET": "and", "NOT": "not", "SAUF": "not"}
-_FUZZY_RE = re.compile(r"^(?P<word>.+?)~(?P<dist>[12])?$")
+_FUZZY_RE = re.compile(r"^(?P<word>.+?)~(?P<dist>\d{1,3})?$")
 _FIELDS = {"title", "titre", "source", "lang", "langue", "date"}
 
 
@@ -140,8 +141,8 @@ class _Builder:
         expandable = self.expanded < MAX_EXPANDED_CLAUSES
         fuzzy = _FUZZY_RE.match(word)
         if fuzzy and any(ch.isalnum() for ch in fuzzy.group("word")):
-            if expandable and len(fuzzy.group("word")) <= MAX_FUZZY_CHARS:
-                distance = int(fuzzy.group("dist") or 1)
+            distance = min(int(fuzzy.group("dist") or 1), MAX_FUZZY_DISTANCE)
+            if expandable and distance and len(fuzzy.group("word")) <= MAX_FUZZY_CHARS:
                 self._clause("fuzzy", fuzzy.group("word"), negated, target, distance)
             else:
                 self._clause("word", fuzzy.group("word"), negated, target)

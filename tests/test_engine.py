@@ -135,6 +135,15 @@ def test_dates_in_the_query(engine):
 def test_prefix_and_fuzzy(engine):
     assert "enwn-6028" in ids(engine.search("Kyrgyz*", per_page=50))
     assert "enwn-6028" in ids(engine.search("Kyrgyzstn~", per_page=50))
+    # ~3 and above mean ~2 (they used to be searched as the text "Kyrgyzstn~3": nothing);
+    # ~0 means the word as written
+    assert ids(engine.search("Kyrgyztn~3", per_page=50)) == ids(
+        engine.search("Kyrgyztn~2", per_page=50)
+    )
+    assert "enwn-6028" in ids(engine.search("Kyrgyztn~3", per_page=50))
+    assert ids(engine.search("Kyrgyzstan~0", per_page=50)) == ids(
+        engine.search("Kyrgyzstan", per_page=50)
+    )
     hit = engine.search("Kyrgyzst*").hits[0]
     assert any(
         w.lower().startswith("kyrgyzst") for w in marked_words(hit.snippet_html + hit.title_html)
