@@ -59,6 +59,10 @@ def test_pages_do_not_overlap(web_client: FlaskClient) -> None:
 def test_per_page_above_the_limit_is_clamped(web_client: FlaskClient) -> None:
     body = search(web_client, q="election", per_page=500)
     assert body["per_page"] == 100
+    assert search(web_client, q="election", per_page=10**30)["per_page"] == 100
+    response = web_client.get("/api/search", query_string={"q": "election", "per_page": 0})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "per_page: must be at least 1"
 
 
 @pytest.mark.parametrize("lang", [["fr", "en"], "fr,en"])

@@ -88,8 +88,10 @@ def invalid(name: str, message: str) -> ApiError:
     return ApiError(400, "invalid_parameter", f"{name}: {message}")
 
 
-def parse_int(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
-    """A whole number between ``low`` and ``high``; empty means ``default``."""
+def parse_int(
+    args: MultiDict[str, str], name: str, default: int, low: int, high: int | None = None
+) -> int:
+    """A whole number between ``low`` and ``high`` (no bound: None); empty means ``default``."""
     raw = args.get(name, "").strip()
     if not raw:
         return default
@@ -97,14 +99,16 @@ def parse_int(args: MultiDict[str, str], name: str, default: int, low: int, high
         value = int(raw)
     except ValueError:
         raise invalid(name, f"{raw[:20]!r} is not a whole number") from None
-    if not low <= value <= high:
+    if high is None and value < low:
+        raise invalid(name, f"must be at least {low}")
+    if high is not None and not low <= value <= high:
         raise invalid(name, f"must be between {low} and {high}")
     return value
 
 
 def parse_per_page(args: MultiDict[str, str], default: int) -> int:
     """Results per page, clamped to MAX_PER_PAGE (larger values are not an error)."""
-    return min(parse_int(args, "per_page", default, 1, 10**9), MAX_PER_PAGE)
+    return min(parse_int(args, "per_page", default, 1), MAX_PER_PAGE)
 
 
 def parse_list(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
