@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from search.analysis import STEMMED_LANGUAGES, indexed_text, stem
 from search.records import Article
@@ -28,6 +28,9 @@ from .language import detect_language
 from .locking import exit_with_parent
 from .readers import Rejected, list_files, read_file, read_stream
 from .stories import bands, simhash_indexed
+
+if TYPE_CHECKING:
+    from .segments import SegmentWorkers, Ticket
 
 CHUNK_ARTICLES = 64
 IN_FLIGHT = 4  # chunks submitted ahead, per worker
@@ -242,11 +245,12 @@ class Reader:
             for job in ahead(jobs, IN_FLIGHT * self.workers):
                 yield from job.get()
 
-    def kept(self, inputs: Iterable[Input], workers: Any) -> Iterator[tuple[Any, list[Any]]]:
+    def kept(
+        self, inputs: Iterable[Input], workers: SegmentWorkers
+    ) -> Iterator[tuple[Ticket, list[Summary | Rejected]]]:
         """Every chunk of the inputs, prepared and kept by one of ``workers``, in input order.
 
-        ``workers``: :class:`~indexer.segments.SegmentWorkers`. Yields each
-        chunk's ticket (to send the decisions back to the worker that holds
+        Yields each chunk's ticket (to send the decisions back to the worker that holds
         it) and its items: a :class:`Summary` of each article, or a rejection.
         """
         pairs = self._pairs(list(inputs), workers)  # files are read by the workers too
