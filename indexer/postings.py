@@ -37,7 +37,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from search.schema import encode_positions
+from search.schema import COUNT_ONE, SINGLE_PICKLES, encode_positions
 
 _TERMINFO = whoosh3.W3TermInfo._struct  # flags, weight, df, min/max length byte, max weight, ids
 _LENGTHS = Struct("!ii")  # the hash file's (key length, value length) row header
@@ -182,18 +182,25 @@ def _add_analyzed(
     written as a float). Forms sharing one positions list
     (:func:`search.analysis.index_terms` gives every form of a word the same
     list) share its encoding, which changes no byte written: a postings block
-    holds one value per document of its term.
+    holds one value per document of its term. A single position (most of
+    them) is encoded inline, as ``encode_positions`` does (a new bytes object
+    each time, as Whoosh's are: equal values shared in a block would pickle
+    as references, other bytes).
     """
     encoded: dict[int, bytes] = {}
+    singles = SINGLE_PICKLES
     known = terms.get
     length = 0
     for form, positions in value.items():
-        key = id(positions)
-        encoding = encoded.get(key)
-        if encoding is None:
-            encoding = encoded[key] = encode_positions(positions)
         freq = len(positions)
         length += freq
+        if freq == 1 and 0 <= (first := positions[0]) < len(singles):
+            encoding = COUNT_ONE + singles[first]
+        else:
+            key = id(positions)
+            encoding = encoded.get(key)
+            if encoding is None:
+                encoding = encoded[key] = encode_positions(positions)
         term = form.encode("utf-8")
         postings = known(term)
         if postings is None:

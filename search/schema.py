@@ -16,8 +16,8 @@ from .records import Article
 SCHEMA_VERSION = 2
 
 
-_ONE = pack_uint(1)
-_SINGLES = [pickle.dumps([position], 2) for position in range(4096)]
+COUNT_ONE = pack_uint(1)  # an encoded positions list of one position: this, then its pickle
+SINGLE_PICKLES = [pickle.dumps([position], 2) for position in range(4096)]
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -31,8 +31,8 @@ def encode_positions(positions: list[int]) -> bytes:
     if len(positions) == 1:
         position = positions[0]
         if 0 <= position < 4096:
-            return _ONE + _SINGLES[position]
-        return _ONE + pickle.dumps(positions, 2)
+            return COUNT_ONE + SINGLE_PICKLES[position]
+        return COUNT_ONE + pickle.dumps(positions, 2)
     deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
