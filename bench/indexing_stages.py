@@ -1,9 +1,9 @@
 """CPU per article of each stage of a build, in one process: where indexing time goes.
 
-A build runs these stages in several processes (reading and analysis in
-workers, duplicates and stories in the main process, segment writing in
-writer processes); here each runs over the whole input in turn, in this
-process, with the cyclic collector off as in a build, and is timed with
+A build runs these stages in several processes (reading, analysis and
+segment writing in workers, duplicates and stories in the main process);
+here each runs over the whole input in turn, in this process, with the
+cyclic collector off as in a build, and is timed with
 ``time.process_time`` (CPU, less sensitive to a shared machine's load than
 wall time). Rounds after the first run with warm word caches, as a long
 build's workers do.
@@ -31,16 +31,6 @@ from indexer.readers import Rejected
 from search import store, whoosh_patches
 
 
-class _Documents:
-    """A stand-in writer that keeps the documents the main process would send."""
-
-    def __init__(self) -> None:
-        self.docs: list[dict[str, Any]] = []
-
-    def add_document(self, **doc: Any) -> None:
-        self.docs.append(doc)
-
-
 def _timed(times: dict[str, float], stage: str, work: Callable[[], Any]) -> Any:
     started = time.process_time()
     result = work()
@@ -48,14 +38,24 @@ def _timed(times: dict[str, float], stage: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def _main_process(prepared: list[pipeline.Prepared]) -> list[dict[str, Any]]:
-    """Duplicates, stories and documents, as the main process of a build makes them."""
-    seen, grouper, report = build._Seen(), build.StoryGrouper(), build.BuildReport()
-    out = _Documents()
-    for item in prepared:
-        if not seen.is_duplicate(item.article, item.fingerprint):
-            build._write(out, item, grouper, report, update=False)  # type: ignore[arg-type]
-    return out.docs
+def _main_process(summaries: list[pipeline.Summary]) -> list[tuple[int, str]]:
+    """Duplicates and stories, as the main process of a build decides them."""
+    decide = build._Decider(build._Seen(), build.StoryGrouper(), build.BuildReport(), None)
+    return decide.chunk(summaries)  # type: ignore[arg-type]
+
+
+def _crossing(
+    articles: list[tuple[str, Any]], prepared: list[pipeline.Prepared]
+) -> list[pipeline.Summary]:
+    """What crosses processes: articles to a worker, their summaries back (decisions: small)."""
+    pickle.loads(pickle.dumps(articles))
+    return pickle.loads(pickle.dumps([item.summary for item in prepared]))  # type: ignore[no-any-return]
+
+
+def _documents(
+    prepared: list[pipeline.Prepared], decisions: list[tuple[int, str]]
+) -> list[dict[str, Any]]:
+    return [pipeline.document(prepared[number], story) for number, story in decisions]
 
 
 def one_round(files: list[Path]) -> tuple[int, dict[str, float]]:
@@ -67,11 +67,9 @@ def one_round(files: list[Path]) -> tuple[int, dict[str, float]]:
         if not isinstance(item, Rejected)
     ]  # fmt: skip
     prepared = _timed(times, "prepare", lambda: [pipeline.prepare(a, o) for o, a in articles])
-    prepared = _timed(
-        times, "pickle prepared", lambda: [pickle.loads(pickle.dumps(p)) for p in prepared]
-    )
-    docs = _timed(times, "main", lambda: _main_process(prepared))
-    docs = _timed(times, "pickle docs", lambda: pickle.loads(pickle.dumps(docs)))
+    summaries = _timed(times, "pickling", lambda: _crossing(articles, prepared))
+    decisions = _timed(times, "main", lambda: _main_process(summaries))
+    docs = _timed(times, "documents", lambda: _documents(prepared, decisions))
     with tempfile.TemporaryDirectory(prefix="kiosque-stages-") as tmp:
         index = whoosh_index.open_dir(str(store.create_generation(Path(tmp))))
         writer = MemorySegmentWriter(index, limitmb=256, codec=whoosh_patches.codec())

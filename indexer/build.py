@@ -15,23 +15,19 @@ from typing import IO, Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.writing import SegmentWriter
 
 from search import store, whoosh_patches
 from search.records import Article
-from search.schema import content_fingerprint, to_document
 
 from .locking import DEFAULT_TIMEOUT, write_lock
-from .pipeline import FileStamp, Prepared, Progress, Reader
+from .pipeline import FileStamp, Input, Prepared, Progress, Reader, Summary, document, warm_up
 from .postings import MemorySegmentWriter
 from .readers import Rejected
-from .segments import SegmentWriters
+from .segments import SegmentWorkers
 from .stories import StoryGrouper, bands
 
 MANIFEST_FILE = "sources.json"
 WRITER_LIMIT_MB = 256
-
-Input = str | os.PathLike[str] | Article
 
 
 @dataclass
@@ -119,20 +115,24 @@ def _write_all(
 ) -> dict[str, Any]:
     """Write every new article; in parallel segments when the input is large enough.
 
-    With several workers, ``reader`` analyzes in worker processes and
-    :class:`SegmentWriters` writes one segment per worker in other processes:
-    the main process only deduplicates, groups stories and dispatches.
+    With several workers, :class:`SegmentWorkers` read, analyze and write one
+    segment per worker: the main process only lists the inputs, decides
+    duplicates and stories (from each article's :class:`Summary`) and
+    dispatches. Either way, the decisions are :func:`_decide`'s, in input order.
     """
     index = whoosh_index.open_dir(str(generation))
     paths = list(paths)
+    decide = _Decider(_Seen(), StoryGrouper(), report, progress)
     if reader.is_parallel(paths):
-        with SegmentWriters(index, reader.workers, WRITER_LIMIT_MB) as writers:
-            _add_new(writers, reader, paths, report, progress)
-            writers.commit()
+        warm_up()  # load models once, before the workers fork and share them
+        with SegmentWorkers(index, reader.workers, WRITER_LIMIT_MB) as workers:
+            for ticket, items in reader.kept(paths, workers):
+                workers.write(ticket, decide.chunk(items))
+            workers.commit()
         return _manifest_entries({}, reader)
     writer = MemorySegmentWriter(index, limitmb=WRITER_LIMIT_MB, codec=whoosh_patches.codec())
     try:
-        _add_new(writer, reader, paths, report, progress)
+        _feed(writer, reader.prepared(paths), decide, update=False)
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -140,31 +140,56 @@ def _write_all(
     return _manifest_entries({}, reader)
 
 
-def _add_new(
-    writer: Any, reader: Reader, paths: list[Input], report: BuildReport, progress: Progress | None
-) -> None:
-    _feed(writer, reader.prepared(paths), _Seen(), StoryGrouper(), report, progress, update=False)
+class _Decider:
+    """Which articles are written, and in which story: the one decision logic of every path.
+
+    Called in input order: the first of two duplicates is the one written,
+    and a story is named after its first article.
+    """
+
+    def __init__(
+        self, seen: _Seen, grouper: StoryGrouper, report: BuildReport, progress: Progress | None
+    ) -> None:
+        self.seen = seen
+        self.grouper = grouper
+        self.report = report
+        self.progress = progress
+
+    def __call__(self, item: Summary | Rejected) -> str | None:
+        """The story of an article to write; None for a rejection or a duplicate (counted)."""
+        report = self.report
+        if _record(item, report):
+            return None
+        assert isinstance(item, Summary)
+        if self.seen.is_duplicate(item.id, item.url, item.fingerprint):
+            report.duplicates += 1
+            return None
+        story = self.grouper.story_for(item.simhash, item.id)
+        if story != item.id:
+            report.grouped += 1
+        report.indexed += 1
+        if self.progress:
+            self.progress(1)
+        return story
+
+    def chunk(self, items: list[Summary | Rejected]) -> list[tuple[int, str]]:
+        """The decisions of a chunk: (index in the chunk, story) of each article to write."""
+        decisions = []
+        for number, item in enumerate(items):
+            story = self(item)
+            if story is not None:
+                decisions.append((number, story))
+        return decisions
 
 
 def _feed(
-    writer: Any,
-    items: Iterable[Prepared | Rejected],
-    seen: _Seen,
-    grouper: StoryGrouper,
-    report: BuildReport,
-    progress: Progress | None,
-    update: bool,
+    writer: Any, items: Iterable[Prepared | Rejected], decide: _Decider, update: bool
 ) -> None:
     """Write every prepared article that is neither rejected nor a duplicate."""
     for item in items:
-        if _record(item, report):
-            continue
-        if seen.is_duplicate(item.article, item.fingerprint):
-            report.duplicates += 1
-            continue
-        _write(writer, item, grouper, report, update=update)
-        if progress:
-            progress(1)
+        story = decide(item if isinstance(item, Rejected) else item.summary)
+        if story is not None:
+            _write(writer, item, story, update)  # type: ignore[arg-type]
 
 
 def add_documents(
@@ -212,9 +237,8 @@ def _update_all(
     writer = index.writer(limitmb=WRITER_LIMIT_MB, timeout=5.0, codec=whoosh_patches.codec())
     try:
         with index.searcher() as searcher:
-            items = reader.prepared(inputs)
-            grouper = _IndexGrouper(searcher)
-            _feed(writer, items, _Seen(searcher), grouper, report, progress, update=True)
+            decide = _Decider(_Seen(searcher), _IndexGrouper(searcher), report, progress)
+            _feed(writer, reader.prepared(inputs), decide, update=True)
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -260,42 +284,13 @@ def _record(item: Prepared | Rejected, report: BuildReport) -> bool:
     return False
 
 
-def _write(
-    writer: SegmentWriter | SegmentWriters,
-    item: Prepared,
-    grouper: StoryGrouper,
-    report: BuildReport,
-    update: bool,
-) -> None:
-    article = item.article
-    story = grouper.story_for(item.simhash, article.id)
-    if story != article.id:
-        report.grouped += 1
-    doc = to_document(_with_story(article, story), item.analyzed, item.fingerprint)
-    doc["origin"] = item.origin
-    if item.simhash is not None:
-        doc["simhash"] = item.simhash
-        doc["simbands"] = " ".join(bands(item.simhash))
+def _write(writer: Any, item: Prepared, story: str, update: bool) -> None:
+    """Add (or, updating, replace by id) the document of a prepared article."""
+    doc = document(item, story)
     if update:
         writer.update_document(**doc)
-    elif isinstance(writer, SegmentWriters):
-        writer.add(doc)
     else:
         writer.add_document(**doc)
-    report.indexed += 1
-
-
-def _with_story(article: Article, story: str) -> Article:
-    return Article(
-        article.id,
-        article.title,
-        article.body,
-        article.date,
-        article.source,
-        article.url,
-        article.lang,
-        story,
-    )
 
 
 class _Seen:
@@ -307,19 +302,19 @@ class _Seen:
         self.ids: set[str] = set()
         self.keys: dict[str, str] = {}
 
-    def is_duplicate(self, article: Article, fingerprint: str | None = None) -> bool:
-        """True for a duplicate; ``fingerprint``: the article's content fingerprint, if known."""
-        keys = [f"text:{fingerprint or content_fingerprint(article)}"]
-        if article.url.strip():
-            keys.append(f"url:{article.url.strip()}")
-        if article.id in self.ids:  # the same id earlier in this batch: the first one stays
+    def is_duplicate(self, doc_id: str, url: str, fingerprint: str) -> bool:
+        """True for a duplicate; ``fingerprint``: the article's content fingerprint."""
+        keys = [f"text:{fingerprint}"]
+        if url.strip():
+            keys.append(f"url:{url.strip()}")
+        if doc_id in self.ids:  # the same id earlier in this batch: the first one stays
             return True
         for key in keys:
             owner = self.keys.get(key) or self._indexed_owner(key)
-            if owner is not None and owner != article.id:
+            if owner is not None and owner != doc_id:
                 return True
-        self.ids.add(article.id)
-        self.keys.update({key: article.id for key in keys})
+        self.ids.add(doc_id)
+        self.keys.update({key: doc_id for key in keys})
         return False
 
     def _indexed_owner(self, key: str) -> str | None:

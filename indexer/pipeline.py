@@ -1,9 +1,12 @@
 """The indexing pipeline: read -> clean -> detect language -> analyze -> write.
 
 Reading, cleaning, language detection and analysis run in worker processes
-(one per core); the main process only deduplicates, groups stories and
-feeds the single Whoosh writer, which measures faster than Whoosh's own
-multi-process writer and never drops a batch silently.
+(one per core). In a build, each worker also keeps the articles it prepared
+and writes them to its own segment (:mod:`indexer.segments`): the main
+process only sees a :class:`Summary` of each article, decides duplicates and
+stories in input order, and sends the decisions back. In an update, the
+workers send the prepared articles back and Whoosh's writer in the main
+process writes them.
 """
 
 from __future__ import annotations
@@ -15,35 +18,80 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from search.analysis import STEMMED_LANGUAGES, indexed_text, stem
 from search.records import Article
-from search.schema import PackedPostings, analyzed_fields, content_fingerprint, packed_fields
+from search.schema import analyzed_fields, content_fingerprint, to_document
 
 from .language import detect_language
 from .locking import exit_with_parent
 from .readers import Rejected, list_files, read_file, read_stream
-from .stories import simhash_indexed
+from .stories import bands, simhash_indexed
+
+if TYPE_CHECKING:
+    from .segments import SegmentWorkers, Ticket
 
 CHUNK_ARTICLES = 64
 IN_FLIGHT = 4  # chunks submitted ahead, per worker
 Progress = Callable[[int], None]
+Job = TypeVar("Job")
+Input = str | os.PathLike[str] | Article
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the main process needs of a prepared article to decide: duplicate, and which story."""
+
+    id: str
+    url: str
+    fingerprint: str
+    simhash: int | None
 
 
 @dataclass(frozen=True)
 class Prepared:
     """An article ready to write: analyzed fields, near-duplicate hash, and where it came from.
 
-    ``fingerprint`` is its :func:`~search.schema.content_fingerprint`, made in
-    the worker: the main process needs it twice (duplicates, then the document).
+    ``analyzed``: ``{field: {form: positions}}``, as :func:`search.analysis.index_terms`
+    gives them. ``fingerprint`` is its :func:`~search.schema.content_fingerprint`,
+    made in the worker: it is needed twice (duplicates, then the document).
     """
 
     article: Article
-    analyzed: dict[str, PackedPostings]
+    analyzed: dict[str, dict[str, list[int]]]
     simhash: int | None
     origin: str
     fingerprint: str
+
+    @property
+    def summary(self) -> Summary:
+        article = self.article
+        return Summary(article.id, article.url, self.fingerprint, self.simhash)
+
+
+def document(item: Prepared, story: str) -> dict[str, Any]:
+    """The Whoosh document of a prepared article, in ``story`` (its id, or an earlier one's)."""
+    article = item.article
+    doc = to_document(_with_story(article, story), item.analyzed, item.fingerprint)
+    doc["origin"] = item.origin
+    if item.simhash is not None:
+        doc["simhash"] = item.simhash
+        doc["simbands"] = " ".join(bands(item.simhash))
+    return doc
+
+
+def _with_story(article: Article, story: str) -> Article:
+    return Article(
+        article.id,
+        article.title,
+        article.body,
+        article.date,
+        article.source,
+        article.url,
+        article.lang,
+        story,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +119,7 @@ def prepare(article: Article, origin: str) -> Prepared:
     analyzed = analyzed_fields(article, body.postings)
     simhash = simhash_indexed(body)
     fingerprint = content_fingerprint(article)
-    return Prepared(article, packed_fields(analyzed), simhash, origin, fingerprint)
+    return Prepared(article, analyzed, simhash, origin, fingerprint)
 
 
 def read_one(path: Path) -> FileRead:
@@ -84,7 +132,8 @@ def read_one(path: Path) -> FileRead:
     return FileRead(stamp, str(path), list(read_file(path)))
 
 
-def _prepare_chunk(chunk: list[tuple[str, Article | Rejected]]) -> list[Prepared | Rejected]:
+def prepare_chunk(chunk: list[tuple[str, Article | Rejected]]) -> list[Prepared | Rejected]:
+    """``prepare`` of every article of ``chunk``; rejections pass through, in order."""
     return [item if isinstance(item, Rejected) else prepare(item, origin) for origin, item in chunk]
 
 
@@ -92,6 +141,22 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def ahead(submitted: Iterable[Job], limit: int) -> Iterator[Job]:
+    """The jobs of ``submitted``, each once at most ``limit`` - 1 later ones are submitted too.
+
+    Submitting is pulling from ``submitted``: the caller waits for a job's
+    result while later ones run, and no more than ``limit`` wait in memory
+    (a pool's ``imap`` submits every job at once).
+    """
+    pending: deque[Job] = deque()
+    for job in submitted:
+        pending.append(job)
+        if len(pending) >= limit:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
 
 
 SMALL_INPUT_BYTES = 1_000_000
@@ -124,6 +189,9 @@ def _is_small(inputs: list[Any]) -> bool:
 def _read_all(files: list[Path], pool: Any, workers: int) -> Iterator[FileRead]:
     """``read_one`` of every file, in order: in the pool's workers when there is one.
 
+    ``pool``: a ``multiprocessing`` pool, or anything with its ``apply_async``
+    (:class:`~indexer.segments.SegmentWorkers`).
+
     Reading a file (decoding, JSON, cleaning, language detection) costs about
     3 ms an article: done in the main process, it kept the other cores idle
     while a large file was read. At most ``IN_FLIGHT`` files a worker are read
@@ -133,13 +201,9 @@ def _read_all(files: list[Path], pool: Any, workers: int) -> Iterator[FileRead]:
     if pool is None:
         yield from map(read_one, files)
         return
-    pending: deque[Any] = deque()
-    for path in files:
-        pending.append(pool.apply_async(read_one, (path,)))
-        if len(pending) >= IN_FLIGHT * workers:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    jobs = (pool.apply_async(read_one, (path,)) for path in files)
+    for job in ahead(jobs, IN_FLIGHT * workers):
+        yield job.get()
 
 
 class Reader:
@@ -165,29 +229,34 @@ class Reader:
         """True when :meth:`prepared` uses worker processes for these inputs."""
         return self.workers > 1 and not _is_small(inputs)
 
-    def prepared(
-        self, inputs: Iterable[str | os.PathLike[str] | Article]
-    ) -> Iterator[Prepared | Rejected]:
+    def prepared(self, inputs: Iterable[Input]) -> Iterator[Prepared | Rejected]:
         """Every article of the inputs, prepared, and every rejection, in input order."""
         inputs = list(inputs)
         if not self.is_parallel(inputs):
             for chunk in _chunks(self._pairs(inputs), CHUNK_ARTICLES):
-                yield from _prepare_chunk(chunk)
+                yield from prepare_chunk(chunk)
             return
         warm_up()  # load models once, before the workers fork and share them
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers, exit_with_parent, (os.getpid(),)) as pool:
             pairs = self._pairs(inputs, pool)  # files are read (and cleaned) by the workers too
-            # Not pool.imap: it submits every chunk at once, and when the writing
-            # end is slower, prepared articles pile up in memory. At most
-            # IN_FLIGHT chunks per worker are submitted and not yet consumed.
-            pending: deque[Any] = deque()
-            for chunk in _chunks(pairs, CHUNK_ARTICLES):
-                pending.append(pool.apply_async(_prepare_chunk, (chunk,)))
-                if len(pending) >= IN_FLIGHT * self.workers:
-                    yield from pending.popleft().get()
-            while pending:
-                yield from pending.popleft().get()
+            chunks = _chunks(pairs, CHUNK_ARTICLES)
+            jobs = (pool.apply_async(prepare_chunk, (chunk,)) for chunk in chunks)
+            for job in ahead(jobs, IN_FLIGHT * self.workers):
+                yield from job.get()
+
+    def kept(
+        self, inputs: Iterable[Input], workers: SegmentWorkers
+    ) -> Iterator[tuple[Ticket, list[Summary | Rejected]]]:
+        """Every chunk of the inputs, prepared and kept by one of ``workers``, in input order.
+
+        Yields each chunk's ticket (to send the decisions back to the worker that holds
+        it) and its items: a :class:`Summary` of each article, or a rejection.
+        """
+        pairs = self._pairs(list(inputs), workers)  # files are read by the workers too
+        jobs = (workers.prepare(chunk) for chunk in _chunks(pairs, CHUNK_ARTICLES))
+        for job in ahead(jobs, IN_FLIGHT * workers.count):
+            yield job, job.get()
 
     def _pairs(
         self, inputs: list[Any], pool: Any = None

@@ -37,7 +37,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from search.schema import PackedPostings
+from search.schema import COUNT_ONE, SINGLE_PICKLES, encode_positions
 
 _TERMINFO = whoosh3.W3TermInfo._struct  # flags, weight, df, min/max length byte, max weight, ids
 _LENGTHS = Struct("!ii")  # the hash file's (key length, value length) row header
@@ -111,8 +111,8 @@ class MemorySegmentWriter(SegmentWriter):
         terms = self._terms.get(fieldname)
         if terms is None:
             terms = self._terms[fieldname] = {}
-        if isinstance(value, PackedPostings) and boost == 1.0:
-            length, count = _add_packed(terms, value, docnum)
+        if isinstance(value, dict) and boost == 1.0:
+            length, count = _add_analyzed(terms, value, docnum)
             self.held += count
         else:
             length = 0
@@ -170,24 +170,44 @@ class MemorySegmentWriter(SegmentWriter):
         fieldwriter.close()
 
 
-def _add_packed(
-    terms: dict[bytes, list[Any]], value: PackedPostings, docnum: int
+def _add_analyzed(
+    terms: dict[bytes, list[Any]], value: dict[str, list[int]], docnum: int
 ) -> tuple[int, int]:
-    """Append a document's packed postings to ``terms``; (field length, postings).
+    """Append a document's analyzed field (``{form: positions}``) to ``terms``;
+    (field length, postings).
 
-    The weight of a posting is its frequency, kept as an int until the
-    segment is written (``AnalyzedText.index`` gives ``float(freq)``: the
-    same value once written as a float).
+    What ``AnalyzedText.index`` gives, without its generator and tuples. The
+    weight of a posting is its frequency, kept as an int until the segment is
+    written (``AnalyzedText.index`` gives ``float(freq)``: the same value once
+    written as a float). Forms sharing one positions list
+    (:func:`search.analysis.index_terms` gives every form of a word the same
+    list) share its encoding, which changes no byte written: a postings block
+    holds one value per document of its term. A single position (most of
+    them) is encoded inline, as ``encode_positions`` does (a new bytes object
+    each time, as Whoosh's are: equal values shared in a block would pickle
+    as references, other bytes).
     """
-    tbytes, freqs, values = value.unpack()
+    encoded: dict[int, bytes] = {}
+    singles = SINGLE_PICKLES
     known = terms.get
-    for term, freq, encoded in zip(tbytes, freqs, values):  # noqa: B905 (one pickle: same length)
+    length = 0
+    for form, positions in value.items():
+        freq = len(positions)
+        length += freq
+        if freq == 1 and 0 <= (first := positions[0]) < len(singles):
+            encoding = COUNT_ONE + singles[first]
+        else:
+            key = id(positions)
+            encoding = encoded.get(key)
+            if encoding is None:
+                encoding = encoded[key] = encode_positions(positions)
+        term = form.encode("utf-8")
         postings = known(term)
         if postings is None:
-            terms[term] = [docnum, freq, encoded]
+            terms[term] = [docnum, freq, encoding]
         else:
-            postings += (docnum, freq, encoded)
-    return sum(freqs), len(tbytes)
+            postings += (docnum, freq, encoding)
+    return length, len(value)
 
 
 def _write_hashes(tindex: Any) -> None:

@@ -16,8 +16,8 @@ from .records import Article
 SCHEMA_VERSION = 2
 
 
-_ONE = pack_uint(1)
-_SINGLES = [pickle.dumps([position], 2) for position in range(4096)]
+COUNT_ONE = pack_uint(1)  # an encoded positions list of one position: this, then its pickle
+SINGLE_PICKLES = [pickle.dumps([position], 2) for position in range(4096)]
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -31,63 +31,24 @@ def encode_positions(positions: list[int]) -> bytes:
     if len(positions) == 1:
         position = positions[0]
         if 0 <= position < 4096:
-            return _ONE + _SINGLES[position]
-        return _ONE + pickle.dumps(positions, 2)
+            return COUNT_ONE + SINGLE_PICKLES[position]
+        return COUNT_ONE + pickle.dumps(positions, 2)
     deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
-
-
-class PackedPostings(bytes):
-    """A field's postings as :class:`AnalyzedText` indexes them, pickled once.
-
-    Made in the worker that analyzed the article; the main process passes it
-    on to a writer process as an opaque string, which costs a copy instead of
-    unpickling and pickling again some 300 lists an article.
-    """
-
-    @classmethod
-    def pack(cls, postings: dict[str, list[int]]) -> PackedPostings:
-        """Pack ``{form: positions}``; forms sharing one positions list share its encoding.
-
-        (:func:`search.analysis.index_terms` gives every form of a word the
-        same list.) Shared bytes pickle once and unpickle as one object, which
-        changes nothing downstream: a postings block holds one value per
-        document of its term.
-        """
-        encoded: dict[int, bytes] = {}
-        values = []
-        for positions in postings.values():
-            value = encoded.get(id(positions))
-            if value is None:
-                value = encoded[id(positions)] = encode_positions(positions)
-            values.append(value)
-        terms = tuple([form.encode("utf-8") for form in postings])
-        freqs = tuple([len(positions) for positions in postings.values()])
-        return cls(pickle.dumps((terms, freqs, tuple(values)), pickle.HIGHEST_PROTOCOL))
-
-    def unpack(self) -> tuple[tuple[bytes, ...], tuple[int, ...], tuple[bytes, ...]]:
-        """(term bytes, frequencies, encoded positions), in the order they were analyzed."""
-        return pickle.loads(self)  # type: ignore[no-any-return]
 
 
 class AnalyzedText(fields.TEXT):
     """A text field whose value arrives already analyzed.
 
-    The value is ``{form: [positions]}`` from :func:`search.analysis.index_terms`
-    or the same packed (:class:`PackedPostings`), so the analysis can run in
-    worker processes and in the article's own language; a plain string is
-    analyzed here without stemming.
+    The value is ``{form: [positions]}`` from :func:`search.analysis.index_terms`,
+    so the analysis can run in worker processes and in the article's own
+    language; a plain string is analyzed here without stemming.
     """
 
     def __init__(self) -> None:
         super().__init__(phrase=True, stored=True)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        if isinstance(value, PackedPostings):
-            terms, freqs, values = value.unpack()
-            for term, freq, encoded in zip(terms, freqs, values, strict=True):
-                yield term, freq, float(freq), encoded
-            return
         postings = value if isinstance(value, dict) else index_terms(str(value), "")
         for form, positions in postings.items():
             count = len(positions)
@@ -128,11 +89,6 @@ def analyzed_fields(
         "title": index_terms(article.title, article.lang),
         "body": body if body is not None else index_terms(article.body, article.lang),
     }
-
-
-def packed_fields(analyzed: dict[str, dict[str, list[int]]]) -> dict[str, PackedPostings]:
-    """The analyzed fields packed for another process (see :class:`PackedPostings`)."""
-    return {name: PackedPostings.pack(postings) for name, postings in analyzed.items()}
 
 
 def to_document(

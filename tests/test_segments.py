@@ -1,4 +1,4 @@
-"""Parallel segment writing: the same index as one writer, and no failure ever hidden."""
+"""Workers that write their own segments: the same index as one writer, no failure ever hidden."""
 
 from __future__ import annotations
 
@@ -8,23 +8,24 @@ import signal
 import pytest
 from whoosh import index as whoosh_index
 
-from indexer import build_index, segments
-from indexer.segments import SegmentWriteError, SegmentWriters
+from indexer import build_index, pipeline, segments
+from indexer.pipeline import CHUNK_ARTICLES, Summary, warm_up
+from indexer.segments import SegmentWorkers, SegmentWriteError
 from search import Article, SearchEngine, store
-from search.schema import to_document
 
 
-def _docs(count: int) -> list[dict]:
+def _chunk(start: int, count: int) -> list[tuple[str, Article]]:
     return [
-        to_document(
+        (
+            "<test>",
             Article(
                 id=f"a{n}",
                 title=f"Élection numéro {n}",
                 body=f"Le scrutin {n} a eu lieu.",
                 lang="fr",
-            )  # fmt: skip
+            ),
         )
-        for n in range(count)
+        for n in range(start, start + count)
     ]
 
 
@@ -33,65 +34,112 @@ def _empty_index(tmp_path):
     return generation, whoosh_index.open_dir(str(generation))
 
 
-def _written_by_two_writers(tmp_path, count: int = 50) -> SearchEngine:
-    """``count`` documents written by two segment writers, published; an engine on them."""
+def _write_all(workers: SegmentWorkers, count: int, size: int = 7) -> None:
+    """``count`` articles in chunks of ``size``, each decided to be written, in its own story."""
+    for start in range(0, count, size):
+        ticket = workers.prepare(_chunk(start, min(size, count - start)))
+        summaries = ticket.get()
+        assert all(isinstance(item, Summary) for item in summaries)
+        workers.write(ticket, [(n, item.id) for n, item in enumerate(summaries)])
+
+
+def _written_by_two_workers(tmp_path, count: int = 50) -> SearchEngine:
+    """``count`` documents written by two segment workers, published; an engine on them."""
+    warm_up()
     generation, index = _empty_index(tmp_path)
-    with SegmentWriters(index, 2, 32) as writers:
-        for doc in _docs(count):
-            writers.add(doc)
-        assert writers.commit() == count
+    with SegmentWorkers(index, 2, 32) as workers:
+        _write_all(workers, count)
+        assert workers.commit() == count
     store.publish(tmp_path, generation)
     return SearchEngine(tmp_path)
 
 
-def test_segments_hold_every_document(tmp_path, monkeypatch):
-    monkeypatch.setattr(segments, "BATCH_DOCS", 7)
-    engine = _written_by_two_writers(tmp_path)
+def test_segments_hold_every_document(tmp_path):
+    engine = _written_by_two_workers(tmp_path)
     assert engine.document_count() == 50
     assert engine.stats()["segments"] == 2
     assert engine.search("election", per_page=100).total == 50
     assert engine.get("a49").title == "Élection numéro 49"
 
 
-def test_a_writer_starts_a_new_segment_when_it_holds_too_many_postings(tmp_path, monkeypatch):
-    """Postings wait in memory until a segment is written: past HELD_POSTINGS, a writer
+def test_only_the_decided_articles_are_written(tmp_path):
+    """A worker writes the articles of a chunk it is told to, in the story it is told."""
+    generation, index = _empty_index(tmp_path)
+    with SegmentWorkers(index, 2, 32) as workers:
+        ticket = workers.prepare(_chunk(0, 6))
+        ticket.get()
+        workers.write(ticket, [(1, "a1"), (4, "a1")])
+        assert workers.commit() == 2
+    store.publish(tmp_path, generation)
+    engine = SearchEngine(tmp_path)
+    assert engine.document_count() == 2
+    assert engine.get("a4").story == "a1"
+    assert engine.get("a0") is None
+
+
+def test_a_worker_starts_a_new_segment_when_it_holds_too_many_postings(tmp_path, monkeypatch):
+    """Postings wait in memory until a segment is written: past HELD_POSTINGS, a worker
     writes what it holds and goes on in a new segment, published with the others."""
-    monkeypatch.setattr(segments, "BATCH_DOCS", 5)
-    monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked writers
-    engine = _written_by_two_writers(tmp_path)
+    monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked workers
+    engine = _written_by_two_workers(tmp_path)
     assert engine.document_count() == 50
     assert engine.stats()["segments"] > 2
     assert engine.search("election", per_page=100).total == 50
     assert engine.search('"scrutin 17"').hits[0].id == "a17"
 
 
-def test_a_failing_writer_fails_the_commit(tmp_path, monkeypatch):
-    monkeypatch.setattr(segments, "BATCH_DOCS", 5)
+def test_a_failing_worker_fails_the_commit(tmp_path, monkeypatch):
+    def document(item, story):
+        doc = pipeline.document(item, story)
+        if item.article.id == "a12":
+            doc["no_such_field"] = "x"  # add_document raises UnknownFieldError in a child
+        return doc
+
+    monkeypatch.setattr(segments, "document", document)  # before the workers fork
     _, index = _empty_index(tmp_path)
-    docs = _docs(20)
-    docs[12]["no_such_field"] = "x"  # add_document raises UnknownFieldError in a child
     with pytest.raises(SegmentWriteError, match="no_such_field"):
-        with SegmentWriters(index, 2, 32) as writers:
-            for doc in docs:
-                writers.add(doc)
-            writers.commit()
+        with SegmentWorkers(index, 2, 32) as workers:
+            _write_all(workers, 20)
+            workers.commit()
     assert whoosh_index.open_dir(index.storage.folder).doc_count() == 0
 
 
-def test_a_killed_writer_fails_the_commit(tmp_path):
+def test_a_job_that_raises_reports_its_traceback(tmp_path):
+    _, index = _empty_index(tmp_path)
+    with pytest.raises(SegmentWriteError, match="ZeroDivisionError"):
+        with SegmentWorkers(index, 2, 32) as workers:
+            workers.apply_async(divmod, (1, 0)).get()
+
+
+def test_a_killed_worker_fails_the_build(tmp_path):
     _, index = _empty_index(tmp_path)
     with pytest.raises(SegmentWriteError, match="died"):
-        with SegmentWriters(index, 2, 32) as writers:
-            os.kill(writers.processes[1].pid, signal.SIGKILL)
-            writers.processes[1].join()
-            for doc in _docs(300):
-                writers.add(doc)
-            writers.commit()
+        with SegmentWorkers(index, 2, 32) as workers:
+            os.kill(workers.processes[1].pid, signal.SIGKILL)
+            workers.processes[1].join()
+            _write_all(workers, 300)
+            workers.commit()
+
+
+def test_a_worker_that_writes_fewer_documents_fails_the_commit(tmp_path, monkeypatch):
+    """The count written by each worker must equal the count decided for it."""
+    original = segments._Owner.write
+
+    def write_one_less(self, ticket, decisions):
+        original(self, ticket, decisions[:-1] if ticket == 3 else decisions)
+
+    monkeypatch.setattr(segments._Owner, "write", write_one_less)  # before the workers fork
+    generation, index = _empty_index(tmp_path)
+    with pytest.raises(SegmentWriteError, match=r"wrote \d+ of \d+ documents"):
+        with SegmentWorkers(index, 2, 32) as workers:
+            _write_all(workers, 50)
+            workers.commit()
+    assert whoosh_index.open_dir(str(generation)).doc_count() == 0
 
 
 def test_parallel_build_matches_serial_build(tmp_path, monkeypatch, engine_articles):
-    monkeypatch.setattr(segments, "BATCH_DOCS", 3)
     monkeypatch.setattr("indexer.pipeline.SMALL_INPUT_BYTES", 0)  # use the worker processes
+    monkeypatch.setattr("indexer.pipeline.CHUNK_ARTICLES", 3)  # chunks in both workers
     serial = build_index(engine_articles, tmp_path / "one", workers=1)
     parallel = build_index(engine_articles, tmp_path / "two", workers=2)
     assert serial.indexed == parallel.indexed == len(engine_articles)
@@ -103,3 +151,6 @@ def test_parallel_build_matches_serial_build(tmp_path, monkeypatch, engine_artic
         assert first.total == second.total
         assert sorted(h.id for h in first.hits) == sorted(h.id for h in second.hits)
         assert first.facets == second.facets
+    stories = {doc_id: one.get(doc_id).story for doc_id in (a.id for a in engine_articles)}
+    assert {doc_id: two.get(doc_id).story for doc_id in stories} == stories
+    assert CHUNK_ARTICLES > 3  # the real size is back
