@@ -72,6 +72,12 @@ FEEDBACK_TEXT_CHARS = 20_000  # of a document's title and body, to bound the cos
 # « est-ce »): the verb is the word searched, since articles write « il compte », not the
 # inversion.
 INVERTED_SUBJECTS = frozenset("t il elle ils elles on ce je tu nous vous".split())
+# A question's interrogative determiner names the kind of answer wanted in the word after it
+# (« quelle année », « quel pays », "which country"): the answer's paragraph says « en 1850 »
+# or « la France », rarely « année » or « pays », so that word weighs ANSWER_TYPE_WEIGHT of
+# a word. Measured on the dev collections (bench/RESULTS.md, ## Relevance).
+ANSWER_TYPE_DETERMINERS = frozenset("quel quelle quels quelles what which".split())
+ANSWER_TYPE_WEIGHT = 0.5
 _DIGIT_GROUP = re.compile(r"\d{3}")
 _LEADING_DIGITS = re.compile(r"\d{1,3}(?: \d{3})*")
 
@@ -102,14 +108,17 @@ def build_query(parsed: ParsedQuery, reader: IndexReader,
                 langs: tuple[str, ...] = STEMMED_LANGUAGES) -> BuiltQuery:
     """Turn parsed clauses into one Whoosh query; stop words are dropped when other words remain."""
     plan = MatchPlan()
-    clauses = _without_stopwords(_split_words(_join_digit_groups(parsed.clauses)),
-                                 langs)[:MAX_SEARCHED_CLAUSES]
+    split = _split_words(_join_digit_groups(parsed.clauses))
+    answer_types = _answer_types(split)
+    clauses = _without_stopwords(split, langs)[:MAX_SEARCHED_CLAUSES]
     groups: dict[Occur, list[wq.Query]] = {occur: [] for occur in Occur}
     words: list[str] = []
     for clause in clauses:
         collect = plan if clause.occur is not Occur.MUST_NOT else MatchPlan()
         built = _clause_query(clause, reader, langs, collect)
         if built is not None:
+            if clause in answer_types:
+                _scale_boosts(built, ANSWER_TYPE_WEIGHT)
             groups[clause.occur].append(built)
         if clause.kind == "word" and clause.occur is not Occur.MUST_NOT:
             words.append(clause.text)
@@ -234,6 +243,25 @@ def _without_inversion(piece: str) -> str:
     while len(words) > 1 and fold(words[-1].text) in INVERTED_SUBJECTS:
         words.pop()
     return piece[:words[-1].end]
+
+
+def _answer_types(clauses: list[Clause]) -> set[Clause]:
+    """The optional words that follow an interrogative determiner (« quelle année »)."""
+    return {
+        after for before, after in zip(clauses, clauses[1:])  # noqa: B905 (one shorter)
+        if before.kind == after.kind == "word" and after.occur is Occur.SHOULD
+        and fold(before.text) in ANSWER_TYPE_DETERMINERS
+        and not (len(before.text) > 1 and before.text.isupper())  # QUEL: a name
+    }
+
+
+def _scale_boosts(query: wq.Query, factor: float) -> None:
+    """Multiply the boost of every term and phrase of a freshly built query (in place)."""
+    if isinstance(query, AcrossFields | wq.Term | wq.Phrase):
+        query.boost *= factor
+        return
+    for sub in getattr(query, "subqueries", ()):
+        _scale_boosts(sub, factor)
 
 
 def _without_stopwords(clauses: Iterable[Clause], langs: tuple[str, ...]) -> list[Clause]:

@@ -45,3 +45,45 @@ def test_words_joined_by_a_slash_are_found_apart(engine) -> None:  # noqa: ANN00
 def test_an_inverted_verb_is_searched(engine) -> None:  # noqa: ANN001
     hits = engine.search("Combien d'habitants compte-t-elle ?", recency=False).hits
     assert [hit.id for hit in hits] == ["compte", "habitants"]
+
+
+@pytest.fixture()
+def history(tmp_path):  # noqa: ANN001, ANN201 - a SearchEngine
+    add_documents([
+        Article(id="pays", title="Histoire", body="Le pays, un pays en guerre depuis longtemps.",
+                lang="fr"),
+        Article(id="france", title="Histoire",
+                body="La France a gagné la guerre en 1918 après quatre années de combats.",
+                lang="fr"),
+        Article(id="autre", title="Économie", body="Les marchés ont ouvert en hausse ce matin.",
+                lang="fr"),
+    ], tmp_path)
+    return SearchEngine(tmp_path, cache_size=0)
+
+
+def test_the_word_after_an_interrogative_determiner_weighs_less(history, monkeypatch) -> None:  # noqa: ANN001
+    """« Quel pays a gagné la guerre ? » is answered by « La France a gagné la guerre »,
+    not by the paragraph that says « pays » twice."""
+    question = "Quel pays a gagné la guerre ?"
+    assert [hit.id for hit in history.search(question, recency=False).hits] == ["france", "pays"]
+    monkeypatch.setattr("search.querybuild.ANSWER_TYPE_WEIGHT", 1.0)
+    assert [hit.id for hit in history.search(question, recency=False).hits] == ["pays", "france"]
+
+
+def _boosts(query: str, word: str, reader) -> list[float]:  # noqa: ANN001
+    built = build_query(parse_query(query), reader, ("fr", "en"))
+    return sorted(leaf.boost for leaf in built.query.leaves() if leaf.text == word)
+
+
+@pytest.mark.parametrize(("query", "halved"), [
+    ("Quel pays a gagné ?", True), ("Which country won?", True),
+    ("Quel est le pays de Napoléon ?", False),  # after a copula: measured, SQuAD lost
+    ("pays gagné", False), ("QUEL pays gagné", False),  # QUEL in capitals: a name, not a question
+    ("Le pays quel gagné", False),
+])
+def test_only_the_word_after_the_determiner_is_weighed_down(history, query, halved) -> None:  # noqa: ANN001
+    reader = history.searcher().reader()
+    word = "country" if "country" in query else "pays"
+    alone = _boosts(word, word, reader)
+    expected = [boost * 0.5 for boost in alone] if halved else alone
+    assert _boosts(query, word, reader) == pytest.approx(expected)
