@@ -39,8 +39,8 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache, wraps
-from itertools import repeat
+from functools import cache, partial, wraps
+from itertools import count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -155,9 +155,7 @@ def tokenize(text: str) -> Iterator[Token]:
     An elided word starts after its elision, so a highlight falls on
     ``armée`` in ``l'armée``; an English possessive ends before its ``'s``.
     """
-    words, starts, ends = _word_lists(text)
-    for pos, (word, start, end) in enumerate(zip(words, starts, ends, strict=True)):
-        yield Token(word, start, end, pos)
+    yield from _word_tokens(*_word_lists(text))
 
 
 def pieces(text: str) -> list[str]:
@@ -187,14 +185,27 @@ def _grouped_number_matches(text: str) -> Iterator[tuple[re.Match[str], Any]]:
 def analyze(text: str) -> list[Token]:
     """Every token of a text, words and aliases, in position order."""
     words, starts, ends = _word_lists(text)
-    tokens = [
-        Token(word, start, end, pos)
-        for pos, (word, start, end) in enumerate(zip(words, starts, ends, strict=True))
-    ]
+    tokens = _word_tokens(words, starts, ends)
     aliases = _aliases(text, words, starts, ends)
     if not aliases:
         return tokens
-    return sorted(tokens + aliases, key=lambda token: (token.pos, token.alias, token.start))
+    # After the word at its position, in start order (as _aliases gives them).
+    merged: list[Token] = []
+    done = 0
+    for alias in aliases:
+        merged += tokens[done : alias.pos + 1]
+        merged.append(alias)
+        done = alias.pos + 1
+    merged += tokens[done:]
+    return merged
+
+
+def _word_tokens(words: list[str], starts: list[int], ends: list[int]) -> list[Token]:
+    """The words as tokens, made with ``map`` (``Token(...)`` is a Python call a word)."""
+    return list(map(_new_token, zip(words, starts, ends, count(), repeat(False))))
+
+
+_new_token = partial(tuple.__new__, Token)
 
 
 _MatchKey = tuple[str | None, str | None, str | None]
