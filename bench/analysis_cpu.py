@@ -3,7 +3,8 @@
 What a build's worker does to each article before packing it: ``indexed_text``
 of the body, ``index_terms`` of the title, the story hash
 (``simhash_indexed``); and ``analyze`` of the body, which queries' snippets
-run on every hit. Both trees' modules are loaded side by side (as in
+run on every hit, with what queries and snippets run on short texts (titles,
+single words, pieces). Both trees' modules are loaded side by side (as in
 ``bench/analysis_identity.py``) and timed in alternating rounds with
 ``time.process_time``, word caches warm (a first untimed round), the cyclic
 collector off as in a build: on a shared machine the ratio of the two is
@@ -56,6 +57,11 @@ def _stages(tree: Path, tag: str) -> dict[str, Callable[[Any], Any]]:
         "title index_terms": lambda a: analysis.index_terms(a.title, a.lang),
         "worker analysis (both + story hash)": prepare,
         "analyze (body)": lambda a: analysis.analyze(a.body),
+        "analyze (title)": lambda a: analysis.analyze(a.title),
+        "pieces (body)": lambda a: analysis.pieces(a.body),
+        "tokenize (title words)": lambda a: [
+            list(analysis.tokenize(word)) for word in a.title.split()[:8]
+        ],
     }
 
 
