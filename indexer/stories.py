@@ -13,12 +13,22 @@ exactly, so candidates are found by band lookup, not by comparing every pair.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from hashlib import blake2b
 from itertools import accumulate
+from itertools import count as count_from
+from operator import add
 
 import numpy as np
 
-from search.analysis import IndexedText, fold, tokenize
+from search.analysis import (
+    EXACT_SEPARATOR,
+    STEM_SEPARATOR,
+    IndexedText,
+    fold,
+    folded_words,
+    tokenize,
+)
 from search.querybuild import is_plain_term
 
 MAX_DISTANCE = 5
@@ -28,6 +38,8 @@ MIN_WORDS = 25
 
 
 MAX_SHINGLES = 400  # the first ~400 words tell a story apart
+_HASH8 = partial(blake2b, digest_size=8)
+_DIGEST = blake2b.digest
 
 
 def simhash(text: str) -> int | None:
@@ -80,10 +92,11 @@ def simhash_indexed(indexed: IndexedText) -> int | None:
     """
     words = indexed.words
     needed = min(len(words), MAX_SHINGLES + SHINGLE - 1)
-    folded = [fold(word) for word in words[:needed]]
-    if not all(map(is_plain_term, map(fold, set(words)))):
+    folded = folded_words(words[:needed])
+    every = "".join(folded_words(set(words)))  # is_plain_term of each folded word, at once
+    if EXACT_SEPARATOR in every or STEM_SEPARATOR in every:
         return simhash_postings(indexed.postings)
-    order: dict[str, int] | None = None
+    order: list[str] | None = None  # the forms in postings order (a few lookups: no dict)
     for alias in indexed.aliases:
         pos = alias.pos
         if pos >= needed:
@@ -92,8 +105,8 @@ def simhash_indexed(indexed: IndexedText) -> int | None:
         if term == folded[pos] or not is_plain_term(term):
             continue
         if order is None:
-            order = {form: rank for rank, form in enumerate(indexed.postings)}
-        if order[term] < order[folded[pos]]:
+            order = list(indexed.postings)
+        if order.index(term) < order.index(folded[pos]):
             folded[pos] = term
     return simhash_words(folded)
 
@@ -110,15 +123,12 @@ def simhash_words(words: list[str]) -> int | None:
     if len(words) < MIN_WORDS:
         return None
     count = min(len(words) - SHINGLE + 1, MAX_SHINGLES)
-    encoded = [word.encode("utf-8") for word in words[: count + SHINGLE - 1]]
+    encoded = list(map(str.encode, words[: count + SHINGLE - 1]))  # UTF-8
     joined = b" ".join(encoded)
-    starts = [0, *accumulate(len(word) + 1 for word in encoded)]
-    digests = b"".join(
-        [
-            blake2b(joined[start : end - 1], digest_size=8).digest()
-            for start, end in zip(starts[:count], starts[SHINGLE:])  # noqa: B905 (longer)
-        ]
-    )
+    # Where each word starts in ``joined``: the lengths before it, plus one space each.
+    starts = list(map(add, accumulate(map(len, encoded), initial=0), count_from(0)))
+    shingles = map(slice, starts[:count], [start - 1 for start in starts[SHINGLE:]])
+    digests = b"".join(map(_DIGEST, map(_HASH8, map(joined.__getitem__, shingles))))
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(count, 64)
     return int.from_bytes(np.packbits(bits.sum(axis=0) > count / 2).tobytes(), "big")
 
