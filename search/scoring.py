@@ -324,10 +324,11 @@ def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fie
     ``keep=False``, for the terms of "more like this" (an article's rarest stems: ~10 KB of
     entries an article, new at nearly every article): a term the searches did not keep is
     kept apart, within RELATED_POSTINGS_BYTES. Kept with the searches' terms, they filled
-    the cache towards its bound for the whole life of a server (+6 MB over the last 8
+    the cache towards its bound for the whole life of a server (+6 MB over the last 7
     minutes of a 10-minute load, bench/RESULTS.md ## Memory) while the searches' terms
-    needed 8 MB; apart, they reach their small bound in a minute, and an article asked
-    again soon still finds its terms (not read again: 13 instead of 23 ms a computation).
+    needed 8 MB; apart, they fill a small bound early (6 minutes at 52 requests/s, ~2 at
+    173), and an article asked again soon still finds its terms (not read again: 13
+    instead of 23 ms a computation).
     """
     key = (fieldname, text)
     with _postings_lock:
