@@ -11,7 +11,8 @@ it prints the RSS and the size of each cache that lives as long as the
 process: the analysis word caches (``search.analysis.WORD_CACHES``, held to
 ``engine.SERVING_CACHE_WORDS`` words) and their token-match table, the snippet
 piece cache and chunk indexes (their estimate of their bytes), the postings
-cache (bytes) of ``search/scoring.py``, the shared idf cache and the result cache. With
+cache (bytes) of ``search/scoring.py`` and the one of "more like this"'s terms
+kept apart, the shared idf cache and the result cache. With
 ``--tracemalloc``, also the Python heap, and at the end the lines whose
 allocations grew most over the second half (``tracemalloc`` snapshot diff):
 what to bound if the process grows. Run on demand, never as a test.
@@ -61,6 +62,7 @@ def parts(engine: SearchEngine) -> dict[str, float]:
         "pieces": snippets._analyzed_piece.cache_info().currsize,
         "chunks_mb": sum(index.bytes for index in snippets._chunk_indexes.values()) / 2**20,
         "postings_mb": scoring._cached_bytes / 2**20,
+        "related_mb": scoring._related_bytes / 2**20,  # more like this's terms, kept apart
         "idf_k": len(engine.searcher()._idf_cache) / 1e3,
         "results": cache.entries,
         "results_mb": cache.bytes / 2**20,

@@ -41,21 +41,30 @@ _POSTINGS_ENTRY_BYTES = 700  # the key, the entry, its three array objects, the 
 _postings_cache: OrderedDict[tuple[str, bytes], _TermPostings] = OrderedDict()
 _postings_lock = threading.Lock()
 _cached_bytes = 0
+# The terms of "more like this" that the searches do not hold (see _term_postings).
+RELATED_POSTINGS_BYTES = 4 * 2**20
+_related_postings: OrderedDict[tuple[str, bytes], _TermPostings] = OrderedDict()
+_related_bytes = 0
 _segment_sets: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of segments
 
 Array = np.ndarray
 Scored = tuple[Array, Array]  # scores (float) and matched (bool), by document number
 
 
-def score_all(searcher: Searcher, query: wq.Query) -> list[tuple[float, int]]:
-    """Every document the query matches as (score, docnum), best first, ties by docnum."""
-    docnums, scores = ranked_arrays(searcher, query)
+def score_all(searcher: Searcher, query: wq.Query,
+              keep_postings: bool = True) -> list[tuple[float, int]]:
+    """Every document the query matches as (score, docnum), best first, ties by docnum.
+
+    ``keep_postings=False``: the terms read here that the postings cache does not hold
+    are kept apart from those of the searches (see :func:`_term_postings`)."""
+    docnums, scores = ranked_arrays(searcher, query, keep_postings)
     return list(zip(scores.tolist(), docnums.tolist(), strict=True))
 
 
-def ranked_arrays(searcher: Searcher, query: wq.Query) -> tuple[Array, Array]:
+def ranked_arrays(searcher: Searcher, query: wq.Query,
+                  keep_postings: bool = True) -> tuple[Array, Array]:
     """:func:`score_all` as arrays: document numbers best first (ties by docnum), their scores."""
-    scores, matched = _Evaluation(searcher).evaluate(query)
+    scores, matched = _Evaluation(searcher, keep_postings).evaluate(query)
     docnums = np.flatnonzero(matched)
     chosen = docnums[np.lexsort((docnums, -scores[docnums]))]
     return chosen, scores[chosen]
@@ -70,8 +79,9 @@ class _Evaluation:
     two arrays the size of the index for every term of a query.
     """
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, keep_postings: bool = True) -> None:
         self.searcher = searcher
+        self.keep_postings = keep_postings
         self.size = searcher.doc_count_all()
         self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
         self.segments = _segment_set(tuple(reader.segment().segment_id()
@@ -158,7 +168,7 @@ class _Evaluation:
 
     def postings(self, fieldname: str, text: bytes) -> list[tuple[Array, Array, Array]]:
         """The term's (global docnums, weights, field lengths) in each segment that has it."""
-        entry = _term_postings(self.leaves, self.segments, fieldname, text)
+        entry = _term_postings(self.leaves, self.segments, fieldname, text, self.keep_postings)
         bounds = entry.starts.tolist()
         found = []
         for index, (reader, offset) in enumerate(self.leaves):
@@ -300,7 +310,7 @@ def _live(reader: Any, docnums: Array, weights: Array) -> tuple[Array, Array]:
 
 
 def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fieldname: str,
-                   text: bytes) -> _TermPostings:
+                   text: bytes, keep: bool = True) -> _TermPostings:
     """A term's postings in every segment (``leaves``: readers and their offsets), kept
     across queries, the most used ones first, up to POSTINGS_CACHE_BYTES in all.
 
@@ -310,6 +320,15 @@ def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fie
     ~43 MB: it read again what a 16 MB cache had just dropped). A segment's postings
     never change: when the index gains a segment, an entry keeps what it read of the
     others and reads only the new one.
+
+    ``keep=False``, for the terms of "more like this" (an article's rarest stems: ~10 KB of
+    entries an article, new at nearly every article): a term the searches did not keep is
+    kept apart, within RELATED_POSTINGS_BYTES. Kept with the searches' terms, they filled
+    the cache towards its bound for the whole life of a server (+6 MB over the last 7
+    minutes of a 10-minute load, bench/RESULTS.md ## Memory) while the searches' terms
+    needed 8 MB; apart, they fill a small bound early (6 minutes at 52 requests/s, ~2 at
+    173), and an article asked again soon still finds its terms (not read again: 13
+    instead of 23 ms a computation).
     """
     key = (fieldname, text)
     with _postings_lock:
@@ -317,17 +336,36 @@ def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fie
         if found is not None and found.segments == segments:
             _postings_cache.move_to_end(key)
             return found
+        if not keep:
+            apart = _related_postings.get(key)
+            if apart is not None and apart.segments == segments:
+                _related_postings.move_to_end(key)
+                return apart
+            found = found if found is not None else apart
     made = _read_term(leaves, segments, fieldname, text, found)
-    global _cached_bytes
+    global _cached_bytes, _related_bytes
     with _postings_lock:
-        replaced = _postings_cache.pop(key, None)
-        if replaced is not None:
-            _cached_bytes -= _entry_bytes(key, replaced)
-        _postings_cache[key] = made
-        _cached_bytes += _entry_bytes(key, made)
-        while _cached_bytes > POSTINGS_CACHE_BYTES and _postings_cache:
-            _cached_bytes -= _entry_bytes(*_postings_cache.popitem(last=False))
+        if keep:
+            _cached_bytes = _keep(_postings_cache, _cached_bytes, POSTINGS_CACHE_BYTES,
+                                  key, made)
+        else:
+            _related_bytes = _keep(_related_postings, _related_bytes, RELATED_POSTINGS_BYTES,
+                                   key, made)
     return made
+
+
+def _keep(cache: OrderedDict[tuple[str, bytes], _TermPostings], held: int, bound: int,
+          key: tuple[str, bytes], made: _TermPostings) -> int:
+    """Under the lock: put ``made`` in ``cache`` (which holds ``held`` bytes), drop the least
+    recently used entries past ``bound``; the bytes it now holds."""
+    replaced = cache.pop(key, None)
+    if replaced is not None:
+        held -= _entry_bytes(key, replaced)
+    cache[key] = made
+    held += _entry_bytes(key, made)
+    while held > bound and cache:
+        held -= _entry_bytes(*cache.popitem(last=False))
+    return held
 
 
 def _read_term(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fieldname: str,

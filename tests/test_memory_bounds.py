@@ -13,6 +13,7 @@ from search import Article, SearchEngine, analysis, scoring, snippets
 from search import engine as engine_module
 from search.cache import BoundedDict, approximate_size
 from search.querybuild import MatchPlan
+from search.related import key_terms_query
 
 
 def _fill(count: int) -> None:
@@ -154,3 +155,46 @@ def test_searchers_of_every_thread_share_bounded_caches(
 def test_piece_cache_is_bounded() -> None:
     """The snippet piece cache is an LRU of PIECE_CACHE_SIZE (entries of about one size)."""
     assert snippets._analyzed_piece.cache_info().maxsize == snippets.PIECE_CACHE_SIZE
+
+
+def test_more_like_this_keeps_its_terms_apart_within_their_own_bound(
+    engine: SearchEngine, engine_articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"More like this" uses the postings the searches keep, and keeps the terms they do
+    not hold (an article's rarest: new at nearly every article) apart, within
+    RELATED_POSTINGS_BYTES: the searches' cache does not grow with them, and an article
+    asked again reads nothing. Its results are those of the same query kept with the
+    searches' terms."""
+    monkeypatch.setattr(scoring, "_postings_cache", OrderedDict())
+    monkeypatch.setattr(scoring, "_cached_bytes", 0)
+    monkeypatch.setattr(scoring, "_related_postings", OrderedDict())
+    monkeypatch.setattr(scoring, "_related_bytes", 0)
+    engine._search("gouvernement", 1, 10, None, None, None, None, "relevance", recency=True,
+                   expand_stories=False)
+    held = dict(scoring._postings_cache)
+    searcher = engine.searcher()
+    related = [key_terms_query(searcher, searcher.stored_fields(number))
+               for number in range(min(5, searcher.doc_count_all()))]
+    query = next(found[0] for found in related if found is not None)
+    apart = scoring.score_all(searcher, query, keep_postings=False)
+    assert dict(scoring._postings_cache) == held and scoring._related_postings
+    kept_apart = dict(scoring._related_postings)
+    assert scoring.score_all(searcher, query, keep_postings=False) == apart
+    assert dict(scoring._related_postings) == kept_apart  # asked again: nothing read
+    assert scoring.score_all(searcher, query) == apart  # the same, kept with the searches'
+    assert len(scoring._postings_cache) > len(held)
+
+    monkeypatch.setattr(scoring, "RELATED_POSTINGS_BYTES", 3000)
+    monkeypatch.setattr(scoring, "_related_postings", OrderedDict())
+    monkeypatch.setattr(scoring, "_related_bytes", 0)
+    searched = dict(scoring._postings_cache)
+    most = 0
+    for article in engine_articles[:20]:
+        engine._more_like(article.id, 5)
+        most = max(most, scoring._related_bytes)
+        assert scoring._related_bytes <= 3000
+        if scoring._related_postings:
+            ratio = scoring._related_bytes / _measured(scoring._related_postings)
+            assert 0.8 <= ratio <= 1.6
+    assert dict(scoring._postings_cache) == searched  # more_like added nothing there
+    assert most > 3000 // 2
