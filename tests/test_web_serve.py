@@ -80,14 +80,22 @@ def wait_for(url: str, process: subprocess.Popen[Any], seconds: float = 120) -> 
     raise AssertionError(f"{url} did not answer")
 
 
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_run_serves_until_interrupted(web_index: Path) -> None:
     """web.serve.run in its own process, as ``kiosque serve`` calls it."""
     port = free_port()
     code = ("from web import create_app; from web.serve import run; "
             f"run(create_app(), '127.0.0.1', {port}, 2)")
     env = {**os.environ, "KIOSQUE_INDEX_DIR": str(web_index), "PYTHONPATH": str(ROOT)}
+    # Ctrl-C's default action, whatever this process inherited: a shell starts a background
+    # job with SIGINT ignored, its children inherit that, and Python then never raises
+    # KeyboardInterrupt (the test hung when the suite ran in the background).
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_default_interrupt)
     try:
         wait_for(f"http://127.0.0.1:{port}/api/health", process)
         status, _, body = fetch(f"http://127.0.0.1:{port}/api/search?q=Halonen")
