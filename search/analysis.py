@@ -403,10 +403,26 @@ def _word_cache(max_words: int) -> Callable[[Callable[..., Result]], Any]:
                     found = table[args] = function(*args)
                 return found  # type: ignore[return-value]
 
+        spread = cached if function.__code__.co_argcount == 1 else lambda key: cached(*key)
+
+        def many(keys: Iterable[Any]) -> list[Result]:
+            """The value of each key (a word, or a tuple of the arguments), the cached ones
+            looked up in one pass (``map``, no Python step a word): what the indexing of a
+            text asks for, thousands at a time. A cached None is asked for again (a call)."""
+            keys = list(keys)
+            found = list(map(get, keys))
+            if None in found:
+                found = [
+                    value if value is not None else spread(key)
+                    for key, value in zip(keys, found, strict=True)
+                ]
+            return found
+
         def cache_clear() -> None:
             table.clear()
             missed[0] = 0
 
+        cached.many = many  # type: ignore[attr-defined]
         cached.table = table  # type: ignore[attr-defined]
         cached.cache_clear = cache_clear  # type: ignore[attr-defined]
         cached.cache_info = lambda: CacheInfo(len(table), table.max_entries,  # type: ignore[attr-defined]
@@ -732,27 +748,13 @@ def _occurrences(words: list[str]) -> dict[str, list[int]]:
 
 
 def _token_forms_of(words: Iterable[str], lang: str) -> list[tuple[str, ...]]:
-    """:func:`token_forms` of each word, the cached ones looked up in one pass (``map``)."""
-    words = list(words)
-    found = list(map(token_forms.table.get, zip(words, repeat(lang))))
-    if None in found:
-        found = [
-            forms if forms is not None else token_forms(word, lang)
-            for word, forms in zip(words, found, strict=True)
-        ]
-    return found
+    """:func:`token_forms` of each word, the cached ones looked up in one pass."""
+    return token_forms.many(zip(words, repeat(lang)))  # type: ignore[no-any-return]
 
 
 def folded_words(words: Iterable[str]) -> list[str]:
-    """:func:`fold` of each word, the cached ones looked up in one pass (``map``)."""
-    words = list(words)
-    found = list(map(fold.table.get, words))
-    if None in found:
-        found = [
-            folded if folded is not None else fold(word)
-            for word, folded in zip(words, found, strict=True)
-        ]
-    return found
+    """:func:`fold` of each word, the cached ones looked up in one pass."""
+    return fold.many(words)  # type: ignore[no-any-return]
 
 
 def _add_forms(
