@@ -101,8 +101,9 @@ def _word_matches(text: str, lang: str, plan: MatchPlan) -> list[Span]:
     only one character, so a chunk (``(l'armée,``) gives the same tokens alone
     as in the text. The chunks that can match are found with set operations
     (the text's chunks against those the :class:`_ChunkIndex` lists under the
-    query's forms), so a text costs a ``split``, not a run of the tokenizer
-    (~0.4 ms a 700-character lead), and no chunk is checked word by word twice.
+    query's forms, and the chunks a full index left out, analyzed once a query), so a
+    text costs a ``split``, not a run of the tokenizer (~0.4 ms a 700-character lead),
+    and no chunk is checked word by word twice.
     """
     memo = _chunk_memo(plan, lang)
     chunks = set(text.split())
@@ -124,8 +125,9 @@ class _ChunkIndex:
     A chunk's forms are not kept beside it: once listed under them, only whether the chunk
     is known is ever asked (they were a frozenset a chunk, about half of the index's bytes).
     ``bytes`` estimates what the index holds (its strings, set slots, lists and dict
-    entries; a form's string counted in full even when another cache shares it), so that
-    all languages' indexes together stay within CHUNK_INDEX_BYTES.
+    entries; a form's string counted in full even when another cache shares it). Once all
+    languages' indexes together hold CHUNK_INDEX_BYTES they stop growing (see
+    :func:`_chunk_room`): nothing is ever taken out, so a full index's memory is level.
     """
 
     def __init__(self, lang: str) -> None:
@@ -134,10 +136,12 @@ class _ChunkIndex:
         self.by_form: dict[str, list[str]] = {}
         self.bytes = 0
 
-    def add(self, chunk: str) -> frozenset[str]:
-        """List a new chunk under its forms, then mark it known; its forms."""
-        parts = [_piece_forms(piece, self.lang) for piece in pieces(chunk)]
-        forms = parts[0] if len(parts) == 1 else frozenset().union(*parts)
+    def add(self, chunk: str) -> tuple[frozenset[str], bool]:
+        """A new chunk's forms, and whether it was listed under them and marked known (only
+        while the indexes have room)."""
+        forms = _chunk_forms(chunk, self.lang)
+        if not _chunk_room():
+            return forms, False
         size = sys.getsizeof(chunk) + _SET_SLOT_BYTES + _LIST_SLOT_BYTES * len(forms)
         by_form = self.by_form
         for form in forms:  # listed under its forms before it counts as known
@@ -148,7 +152,7 @@ class _ChunkIndex:
             listed.append(chunk)
         self.known.add(chunk)
         self.bytes += size
-        return forms
+        return forms, True
 
 
 # What a chunk index entry costs beyond its strings (CPython 3.11, 64-bit): a set slot of a
@@ -162,17 +166,29 @@ _chunk_indexes: dict[str, _ChunkIndex] = {}
 
 
 def _chunk_index(lang: str) -> _ChunkIndex:
-    """This language's chunk index. When all of them hold more than CHUNK_INDEX_BYTES, the
-    largest is replaced by an empty one, not emptied (a query that holds the old one keeps
-    a consistent view; its memory goes with the last such query)."""
-    indexes = list(_chunk_indexes.values())  # one atomic copy: other threads may add one
-    if sum(index.bytes for index in indexes) > CHUNK_INDEX_BYTES:
-        largest = max(indexes, key=lambda index: index.bytes)
-        _chunk_indexes[largest.lang] = _ChunkIndex(largest.lang)
+    """This language's chunk index (made on first use, then kept for the process's life)."""
     index = _chunk_indexes.get(lang)
     if index is None:
-        index = _chunk_indexes[lang] = _ChunkIndex(lang)
+        index = _chunk_indexes.setdefault(lang, _ChunkIndex(lang))
     return index
+
+
+def _chunk_room() -> bool:
+    """Whether the chunk indexes, all languages together, may still grow.
+
+    A full index is frozen, not replaced: replacing a language's index whole (as before)
+    freed 15-18 MB at a time and made it again, a sawtooth whose freed blocks stayed
+    scattered in Python's arenas (a slow creep of the process's memory). The chunks met
+    first, the commonest, stay indexed; one met after is analyzed again by each query
+    that meets it (:meth:`_ChunkMemo.update`), through the bounded piece cache.
+    """
+    return sum(index.bytes for index in list(_chunk_indexes.values())) < CHUNK_INDEX_BYTES
+
+
+def _chunk_forms(chunk: str, lang: str) -> frozenset[str]:
+    """Every form of every piece of a chunk (what :class:`_ChunkIndex` lists it under)."""
+    parts = [_piece_forms(piece, lang) for piece in pieces(chunk)]
+    return parts[0] if len(parts) == 1 else frozenset().union(*parts)
 
 
 class _ChunkMemo:
@@ -184,19 +200,26 @@ class _ChunkMemo:
         self.candidates: set[str] = set()
         self.read = dict.fromkeys(plan.forms, 0)  # how much of each form's list is read
         self.found: dict[str, tuple[Span, ...]] = {}
+        self.unlisted: set[str] = set()  # chunks checked here that a full index left out
 
     def update(self, chunks: set[str], plan: MatchPlan) -> None:
         """Add the chunks of a text the index did not know, then what the index gained."""
         index = self.index
-        for chunk in chunks.difference(index.known):
-            if not plan.forms.isdisjoint(index.add(chunk)):
+        new = chunks.difference(index.known)
+        if self.unlisted:
+            new.difference_update(self.unlisted)
+        for chunk in new:
+            forms, listed = index.add(chunk)
+            if not listed:
+                self.unlisted.add(chunk)
+            if not plan.forms.isdisjoint(forms):
                 self.candidates.add(chunk)
         by_form, read = index.by_form, self.read
         for form, done in read.items():
-            listed = by_form.get(form)
-            if listed is not None and len(listed) > done:
-                self.candidates.update(listed[done:])
-                read[form] = len(listed)
+            listed_under = by_form.get(form)
+            if listed_under is not None and len(listed_under) > done:
+                self.candidates.update(listed_under[done:])
+                read[form] = len(listed_under)
 
     def spans(self, chunk: str, lang: str, plan: MatchPlan) -> tuple[Span, ...]:
         found = self.found.get(chunk)

@@ -99,6 +99,34 @@ def test_chunk_indexes_stay_within_their_bytes(
     assert budget < most <= budget + 200 * largest_text  # reached, and held to it
 
 
+def test_a_full_chunk_index_stops_growing_and_still_finds_every_match(
+    engine_articles: list[Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the chunk indexes hold CHUNK_INDEX_BYTES they are frozen: not replaced, not
+    grown (their memory is level), and the chunks they leave out are still matched: every
+    text's matches stay those of a full analysis, for words met only after the bound."""
+    monkeypatch.setattr(snippets, "CHUNK_INDEX_BYTES", 20_000)
+    monkeypatch.setattr(snippets, "_chunk_indexes", {})
+    frozen: dict[str, tuple[snippets._ChunkIndex, int, int]] = {}
+    checked = 0
+    for article in engine_articles:
+        # the article's last word: after the bound, mostly a chunk the indexes never listed
+        last = [t for t in analysis.analyze(article.body) if t.text.isalpha()][-1]
+        forms = {"gouvernement", "president", *analysis.token_forms(last.text, article.lang)}
+        plan = MatchPlan(forms=forms)
+        spans = snippets.find_matches(article.body, article.lang, plan)
+        assert spans == snippets.matches_in(article.body, article.lang, plan)
+        if frozen:
+            checked += (last.start, last.end) in {(s, e) for s, e, _ in spans}
+            for lang, (index, known, size) in frozen.items():
+                assert snippets._chunk_indexes[lang] is index  # not replaced
+                assert (len(index.known), index.bytes) == (known, size)  # not grown
+        elif not snippets._chunk_room():
+            frozen = {lang: (index, len(index.known), index.bytes)
+                      for lang, index in snippets._chunk_indexes.items()}
+    assert frozen and checked > 5  # the bound was reached early, then words found past it
+
+
 def test_postings_cache_stays_within_its_bytes(
     engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

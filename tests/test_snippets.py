@@ -72,12 +72,12 @@ def test_chunks_give_the_matches_of_the_whole_text(text: str) -> None:
 def test_chunks_another_query_indexed_meanwhile_are_found(monkeypatch: pytest.MonkeyPatch) -> None:
     """A query's candidates come from the shared chunk index: chunks that another query
     (another thread) added after this one last looked must still be found, also when
-    the index, full, was replaced in between."""
+    the index was full (frozen) in between."""
     from search import snippets
     from search.analysis import token_forms
     from search.querybuild import MatchPlan
 
-    monkeypatch.setattr(snippets, "CHUNK_INDEX_BYTES", 1_000)  # a few chunks: replaced often
+    monkeypatch.setattr(snippets, "CHUNK_INDEX_BYTES", 1_000)  # a few chunks, then full
     monkeypatch.setattr(snippets, "_chunk_indexes", {})
     first = MatchPlan(forms=set(token_forms("gouvernement", "fr")))
     other = MatchPlan(forms=set(token_forms("paris", "fr")))
