@@ -547,10 +547,11 @@ def is_query_stopword(word: str, langs: tuple[str, ...], previous: str | None = 
 # query drops: a question's « quand » or « combien » says what kind of answer is wanted, and an
 # article that happens to contain the word is no better an answer. Measured on the dev
 # collections (bench/RESULTS.md, ## Relevance): PIAF MRR@10 +0.005, SQuAD +0.0015,
-# service-public +0.014, CISI unchanged. A word in capitals stays (WHO, the organization).
+# service-public +0.014, CISI unchanged; « quoi » (« sur quoi », « à quoi »: 122 of 3,784 PIAF
+# questions) PIAF +0.0004. A word in capitals stays (WHO, the organization).
 _QUESTION_WORDS = {
     "fr": frozenset("quel quelle quels quelles quand combien pourquoi lequel laquelle "
-                    "lesquels lesquelles".split()),
+                    "lesquels lesquelles quoi".split()),
     "en": frozenset({"who", "whose"}),
 }
 # Question words that are also content words of another language: dropped only where a
@@ -633,7 +634,33 @@ def stem_form(lang: str, word: str) -> str | None:
     lang = _stemming_language(word, lang)
     if lang is None or _is_stop(word, lang):
         return None
-    return lang + STEM_SEPARATOR + stem(lang, fold(word))
+    folded = fold(word)
+    return lang + STEM_SEPARATOR + stem(lang, lemma(lang, folded))
+
+
+# French words stemmed from their dictionary form: Snowball strips suffixes, so it leaves apart
+# what inflection changes inside the word (« naquit », « né », « naître »; « meurt »,
+# « mourir ») and what folding hides from it (« première » and « premier »). The table
+# (bench/make_lemmas.py, from simplemma's French lexicon) maps a folded word to the folded
+# lemma to stem instead, keyed by the folded word so that « creees » stems as « créées »;
+# it leaves out the auxiliaries (« été », the summer) and names (« Paris » is not « pari »).
+# Measured on the dev collections (bench/RESULTS.md, ## Relevance).
+LEMMATIZED_LANGUAGES = frozenset({"fr"})
+
+
+@cache
+def _lemmas(lang: str) -> dict[str, str]:
+    """Folded word -> folded lemma of a language's table (about 50,000 French words, 5 MB)."""
+    path = DATA_DIR / f"lemmas-{lang}.tsv"
+    if lang not in LEMMATIZED_LANGUAGES or not path.exists():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("\t", 1) for line in lines if line and not line.startswith("#"))
+
+
+def lemma(lang: str, folded: str) -> str:
+    """The folded word to stem for a folded word: its lemma when the table has one."""
+    return _lemmas(lang).get(folded, folded)
 
 
 def _stemming_language(word: str, lang: str) -> str | None:
