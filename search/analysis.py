@@ -48,6 +48,7 @@ from typing import Any, NamedTuple, TypeVar
 from unidecode import unidecode
 
 from .cache import BoundedDict
+from .lemmas import lemma_table
 
 __all__ = [
     "APOSTROPHES",
@@ -638,29 +639,19 @@ def stem_form(lang: str, word: str) -> str | None:
     return lang + STEM_SEPARATOR + stem(lang, lemma(lang, folded))
 
 
-# French words stemmed from their dictionary form: Snowball strips suffixes, so it leaves apart
-# what inflection changes inside the word (« naquit », « né », « naître »; « meurt »,
-# « mourir ») and what folding hides from it (« première » and « premier »). The table
-# (bench/make_lemmas.py, from simplemma's French lexicon) maps a folded word to the folded
-# lemma to stem instead, keyed by the folded word so that « creees » stems as « créées »;
-# it leaves out the auxiliaries (« été », the summer) and names (« Paris » is not « pari »).
-# Measured on the dev collections (bench/RESULTS.md, ## Relevance).
-LEMMATIZED_LANGUAGES = frozenset({"fr"})
-
-
-@cache
-def _lemmas(lang: str) -> dict[str, str]:
-    """Folded word -> folded lemma of a language's table (about 50,000 French words, 5 MB)."""
-    path = DATA_DIR / f"lemmas-{lang}.tsv"
-    if lang not in LEMMATIZED_LANGUAGES or not path.exists():
-        return {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return dict(line.split("\t", 1) for line in lines if line and not line.startswith("#"))
+def load_stemmers() -> None:
+    """Load every stemmer and lemma table now (NLTK's import, the lemma table's file: about
+    a second; deriving the table the first time on a machine: seconds), so that a process
+    about to fork shares them with its children instead of each paying for them."""
+    for lang in STEMMED_LANGUAGES:
+        stem(lang, "kiosque")
+        lemma_table(lang)
 
 
 def lemma(lang: str, folded: str) -> str:
-    """The folded word to stem for a folded word: its lemma when the table has one."""
-    return _lemmas(lang).get(folded, folded)
+    """The folded word to stem for a folded word: its lemma when the language's table
+    (:mod:`search.lemmas`: « naquit » -> « naitre ») has one."""
+    return lemma_table(lang).get(folded, folded)
 
 
 def _stemming_language(word: str, lang: str) -> str | None:
