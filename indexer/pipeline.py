@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from search.analysis import STEMMED_LANGUAGES, indexed_text, stem
+from search.analysis import indexed_text, load_stemmers
 from search.records import Article
 from search.schema import analyzed_fields, content_fingerprint, to_document
 
@@ -164,8 +164,7 @@ SMALL_INPUT_BYTES = 1_000_000
 
 def warm_up() -> None:
     """Load the stemmers and the language model (about a second) in this process."""
-    for lang in STEMMED_LANGUAGES:
-        stem(lang, "kiosque")
+    load_stemmers()
     detect_language("Kiosque", "warm up")
 
 

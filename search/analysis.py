@@ -48,6 +48,7 @@ from typing import Any, NamedTuple, TypeVar
 from unidecode import unidecode
 
 from .cache import BoundedDict
+from .lemmas import lemma_table
 
 __all__ = [
     "APOSTROPHES",
@@ -547,10 +548,11 @@ def is_query_stopword(word: str, langs: tuple[str, ...], previous: str | None = 
 # query drops: a question's « quand » or « combien » says what kind of answer is wanted, and an
 # article that happens to contain the word is no better an answer. Measured on the dev
 # collections (bench/RESULTS.md, ## Relevance): PIAF MRR@10 +0.005, SQuAD +0.0015,
-# service-public +0.014, CISI unchanged. A word in capitals stays (WHO, the organization).
+# service-public +0.014, CISI unchanged; « quoi » (« sur quoi », « à quoi »: 122 of 3,784 PIAF
+# questions) PIAF +0.0004. A word in capitals stays (WHO, the organization).
 _QUESTION_WORDS = {
     "fr": frozenset("quel quelle quels quelles quand combien pourquoi lequel laquelle "
-                    "lesquels lesquelles".split()),
+                    "lesquels lesquelles quoi".split()),
     "en": frozenset({"who", "whose"}),
 }
 # Question words that are also content words of another language: dropped only where a
@@ -633,7 +635,23 @@ def stem_form(lang: str, word: str) -> str | None:
     lang = _stemming_language(word, lang)
     if lang is None or _is_stop(word, lang):
         return None
-    return lang + STEM_SEPARATOR + stem(lang, fold(word))
+    folded = fold(word)
+    return lang + STEM_SEPARATOR + stem(lang, lemma(lang, folded))
+
+
+def load_stemmers() -> None:
+    """Load every stemmer and lemma table now (NLTK's import, the lemma table's file: about
+    a second; deriving the table the first time on a machine: seconds), so that a process
+    about to fork shares them with its children instead of each paying for them."""
+    for lang in STEMMED_LANGUAGES:
+        stem(lang, "kiosque")
+        lemma_table(lang)
+
+
+def lemma(lang: str, folded: str) -> str:
+    """The folded word to stem for a folded word: its lemma when the language's table
+    (:mod:`search.lemmas`: « naquit » -> « naitre ») has one."""
+    return lemma_table(lang).get(folded, folded)
 
 
 def _stemming_language(word: str, lang: str) -> str | None:

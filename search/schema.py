@@ -13,7 +13,7 @@ from whoosh.system import pack_uint
 from .analysis import fold, index_terms
 from .records import Article
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: French stems are stemmed from the word's lemma (analysis.lemma)
 
 
 COUNT_ONE = pack_uint(1)  # an encoded positions list of one position: this, then its pickle

@@ -248,7 +248,7 @@ def test_comment_is_a_question_word_only_where_a_question_starts() -> None:
 def test_stop_words_keep_their_position_but_get_no_stem() -> None:
     terms = index_terms("Selon Les Échos", "fr")
     assert terms["les"] == [1] and terms["echos"] == [2]
-    assert "fr:le" not in terms and "fr:echos" in terms
+    assert "fr:le" not in terms and "fr:echo" in terms  # « Échos », stemmed from « écho »
 
 
 # -- stemming -----------------------------------------------------------------------
@@ -366,3 +366,23 @@ def test_highlights_fall_on_the_words(engine: search.SearchEngine, query: str, d
     hits = {hit.id: hit for hit in engine.search(query, recency=False).hits}
     assert doc in hits
     assert marked in html.unescape(hits[doc].title_html)
+
+
+@pytest.mark.parametrize(("same", "other"), [
+    (("naquit", "né", "naître", "ne\u0301"), "nez"),
+    (("meurt", "mourir", "mourut"), "mort"),
+    (("première", "premières", "premieres", "premier"), "prime"),
+    (("créées", "creees", "créer"), "crème"),
+])
+def test_french_stems_come_from_the_lemma(same, other) -> None:  # noqa: ANN001
+    stems = {analysis.stem_form("fr", word) for word in same}
+    assert len(stems) == 1 and analysis.stem_form("fr", other) not in stems
+
+
+@pytest.mark.parametrize(("word", "not_with"), [
+    ("été", "être"),  # the summer is not the auxiliary
+    ("Paris", "pari"),  # a name the lexicon knows
+    ("Marie", "marier"),
+])
+def test_lemmas_leave_auxiliaries_and_names_alone(word, not_with) -> None:  # noqa: ANN001
+    assert analysis.stem_form("fr", word) != analysis.stem_form("fr", not_with)

@@ -87,3 +87,28 @@ def test_only_the_word_after_the_determiner_is_weighed_down(history, query, halv
     alone = _boosts(word, word, reader)
     expected = [boost * 0.5 for boost in alone] if halved else alone
     assert _boosts(query, word, reader) == pytest.approx(expected)
+
+
+@pytest.fixture()
+def births(tmp_path):  # noqa: ANN001, ANN201 - a SearchEngine
+    add_documents([
+        Article(id="naquit", title="Victor Hugo",
+                body="Victor Hugo naquit à Besançon en 1802, fils d'un officier.", lang="fr"),
+        Article(id="oeuvre", title="Victor Hugo",
+                body="Victor Hugo publie Les Misérables à Bruxelles.", lang="fr"),
+    ], tmp_path)
+    return SearchEngine(tmp_path, cache_size=0)
+
+
+@pytest.mark.parametrize("question", ["Où est né Victor Hugo ?", "Où naît Victor Hugo ?"])
+def test_a_french_verb_finds_its_other_forms(births, question) -> None:  # noqa: ANN001
+    """« né » and « naquit » share the stem of their lemma « naître » (search/analysis.py,
+    lemma); Snowball alone leaves them apart."""
+    assert [hit.id for hit in births.search(question, recency=False).hits][0] == "naquit"
+
+
+def test_quoi_is_a_question_word(engine) -> None:  # noqa: ANN001
+    searcher = engine.searcher()
+    built = build_query(parse_query("Sur quoi compte la ville ?"), searcher.reader(),
+                        STEMMED_LANGUAGES)
+    assert built.words == ["compte", "ville"]

@@ -131,15 +131,15 @@ def ensure_log_handler(with_pid: bool = False) -> None:
 
 
 def preload() -> None:
-    """Load what the first search would (NLTK's stemmers: seconds) now, at start.
+    """Load what the first search would (NLTK's stemmers, the lemma tables: seconds) now,
+    at start.
 
     Before workers fork, so that they share it rather than each paying it on
     its first request.
     """
-    from search.analysis import STEMMED_LANGUAGES, stem
+    from search.analysis import load_stemmers
 
-    for lang in STEMMED_LANGUAGES:
-        stem(lang, "kiosque")
+    load_stemmers()
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
