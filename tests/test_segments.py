@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 from whoosh import index as whoosh_index
 
 from indexer import build_index, pipeline, segments
 from indexer.pipeline import CHUNK_ARTICLES, Summary, warm_up
+from indexer.postings import MemorySegmentWriter
 from indexer.segments import SegmentWorkers, SegmentWriteError
 from search import Article, SearchEngine, store
 
@@ -102,6 +104,26 @@ def test_a_failing_worker_fails_the_commit(tmp_path, monkeypatch):
             _write_all(workers, 20)
             workers.commit()
     assert whoosh_index.open_dir(index.storage.folder).doc_count() == 0
+
+
+def test_a_segment_written_in_the_background_that_fails_fails_the_commit(tmp_path, monkeypatch):
+    """A full segment is written by a thread of its worker while the next one fills:
+    its failure is still reported, and nothing is published."""
+    original = MemorySegmentWriter._flush_segment
+
+    def flush(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError("no space left on device (injected)")
+        original(self)
+
+    monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked workers
+    monkeypatch.setattr(MemorySegmentWriter, "_flush_segment", flush)
+    generation, index = _empty_index(tmp_path)
+    with pytest.raises(SegmentWriteError, match=r"(?s)writing a segment failed.*injected"):
+        with SegmentWorkers(index, 2, 32) as workers:
+            _write_all(workers, 50)
+            workers.commit()
+    assert whoosh_index.open_dir(str(generation)).doc_count() == 0
 
 
 def test_a_job_that_raises_reports_its_traceback(tmp_path):
