@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -9,7 +10,7 @@ import threading
 import pytest
 from whoosh import index as whoosh_index
 
-from indexer import build_index, pipeline, segments
+from indexer import build_index, language, pipeline, segments
 from indexer.pipeline import CHUNK_ARTICLES, Summary, warm_up
 from indexer.postings import MemorySegmentWriter
 from indexer.segments import SegmentWorkers, SegmentWriteError
@@ -176,3 +177,24 @@ def test_parallel_build_matches_serial_build(tmp_path, monkeypatch, engine_artic
     stories = {doc_id: one.get(doc_id).story for doc_id in (a.id for a in engine_articles)}
     assert {doc_id: two.get(doc_id).story for doc_id in stories} == stories
     assert CHUNK_ARTICLES > 3  # the real size is back
+
+
+def test_workers_detect_the_language_of_articles_without_one(tmp_path, monkeypatch):
+    """The build's main process does not load the language model before the workers
+    fork (records that give their language never need it); a worker loads it for an
+    article without a language."""
+    monkeypatch.setattr("indexer.pipeline.SMALL_INPUT_BYTES", 0)  # use the worker processes
+    monkeypatch.setattr("indexer.language._identifier", None)  # as in a fresh process
+    records = [
+        {"id": "fr1", "title": "Le gouvernement annonce une réforme", "body": "Les députés "
+         "ont voté la loi sur les retraites après un long débat à l'Assemblée nationale."},
+        {"id": "en1", "title": "The government announces a reform", "body": "Members of "
+         "parliament voted the pension law after a long debate in the national assembly."},
+    ]  # fmt: skip
+    source = tmp_path / "feed.jsonl"
+    source.write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")
+    report = build_index([source], tmp_path / "index", workers=2)
+    assert report.indexed == 2
+    assert language._identifier is None  # loaded by the workers only
+    engine = SearchEngine(tmp_path / "index")
+    assert (engine.get("fr1").lang, engine.get("en1").lang) == ("fr", "en")
