@@ -28,6 +28,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -45,6 +46,10 @@ from .readers import Rejected
 POLL_SECONDS = 1.0
 FINISH_TIMEOUT = 3600.0
 HELD_POSTINGS = 2_000_000  # a writer's postings in memory (~80 bytes each) before a new segment
+# A worker's threads (its jobs, the results queue's feeder, a segment being written) take
+# turns holding the GIL this long: at Python's default 5 ms, two busy threads cost 15-34% more
+# CPU than the same work in turn (measured on the 2-core build machine), at 50 ms 2%.
+SWITCH_SECONDS = 0.05
 
 
 class SegmentWriteError(RuntimeError):
@@ -136,6 +141,7 @@ def _worker_main(
     index: Index, number: int, jobs: Any, results: Any, limitmb: int, parent: int
 ) -> None:  # pragma: no cover - runs in a child process (its effects are tested)
     exit_with_parent(parent)  # never outlive a killed build, holding its inherited locks
+    sys.setswitchinterval(SWITCH_SECONDS)
     owner: _Owner | None = None
     try:
         owner = _Owner(index, limitmb)
