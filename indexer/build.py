@@ -124,7 +124,7 @@ def _write_all(
     paths = list(paths)
     decide = _Decider(_Seen(), StoryGrouper(), report, progress)
     if reader.is_parallel(paths):
-        warm_up()  # load models once, before the workers fork and share them
+        warm_up()  # load the stemmers once, before the workers fork and share them
         with SegmentWorkers(index, reader.workers, WRITER_LIMIT_MB) as workers:
             for ticket, items in reader.kept(paths, workers):
                 workers.write(ticket, decide.chunk(items))

@@ -24,7 +24,6 @@ from search.analysis import indexed_text, load_stemmers
 from search.records import Article
 from search.schema import analyzed_fields, content_fingerprint, to_document
 
-from .language import detect_language
 from .locking import exit_with_parent
 from .readers import Rejected, list_files, read_file, read_stream
 from .stories import bands, simhash_indexed
@@ -163,9 +162,16 @@ SMALL_INPUT_BYTES = 1_000_000
 
 
 def warm_up() -> None:
-    """Load the stemmers and the language model (about a second) in this process."""
+    """Load the stemmers and lemma tables in this process, so that the workers it forks
+    share them.
+
+    Not the language model (0.6 s of CPU, ~90 MB): only an article without a
+    language needs it, and records that give theirs (every article of the
+    benchmark corpora) never do. Loaded here, it kept the build on one core
+    for that long before the workers started; a worker now loads it on its
+    first article without a language (its own copy).
+    """
     load_stemmers()
-    detect_language("Kiosque", "warm up")
 
 
 def _is_small(inputs: list[Any]) -> bool:
@@ -235,7 +241,7 @@ class Reader:
             for chunk in _chunks(self._pairs(inputs), CHUNK_ARTICLES):
                 yield from prepare_chunk(chunk)
             return
-        warm_up()  # load models once, before the workers fork and share them
+        warm_up()  # load the stemmers once, before the workers fork and share them
         context = multiprocessing.get_context("fork")
         with context.Pool(self.workers, exit_with_parent, (os.getpid(),)) as pool:
             pairs = self._pairs(inputs, pool)  # files are read (and cleaned) by the workers too

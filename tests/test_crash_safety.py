@@ -389,9 +389,11 @@ def is_gone(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An input large enough for worker processes (over 1 MB)."""
+    """An input large enough for worker processes (over 1 MB), whose build lasts well past
+    the moment the tests kill it (at 80 copies, a build on a quiet machine sometimes
+    finished first and the killed-build test saw the new index)."""
     path = tmp_path_factory.mktemp("large") / "large.jsonl"
-    write_jsonl(path, changed_articles(load_articles(), copies=80))
+    write_jsonl(path, changed_articles(load_articles(), copies=240))
     assert path.stat().st_size > 1_000_000
     return path
 
@@ -417,6 +419,7 @@ def test_a_killed_writer_leaves_no_worker_holding_the_lock(
     assert len(workers) >= 2, f"the {action} never started its workers"
     time.sleep(0.5)  # let every kind of worker start
     workers |= children_of(command.pid)
+    assert command.poll() is None, f"the {action} finished before it was killed: a larger input"
     command.send_signal(signal.SIGKILL)
     command.wait(timeout=30)
     deadline = time.monotonic() + 10

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import threading
 
 import pytest
 from whoosh import index as whoosh_index
 
-from indexer import build_index, pipeline, segments
+from indexer import build_index, language, pipeline, segments
 from indexer.pipeline import CHUNK_ARTICLES, Summary, warm_up
+from indexer.postings import MemorySegmentWriter
 from indexer.segments import SegmentWorkers, SegmentWriteError
 from search import Article, SearchEngine, store
 
@@ -104,6 +107,26 @@ def test_a_failing_worker_fails_the_commit(tmp_path, monkeypatch):
     assert whoosh_index.open_dir(index.storage.folder).doc_count() == 0
 
 
+def test_a_segment_written_in_the_background_that_fails_fails_the_commit(tmp_path, monkeypatch):
+    """A full segment is written by a thread of its worker while the next one fills:
+    its failure is still reported, and nothing is published."""
+    original = MemorySegmentWriter._flush_segment
+
+    def flush(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise OSError("no space left on device (injected)")
+        original(self)
+
+    monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked workers
+    monkeypatch.setattr(MemorySegmentWriter, "_flush_segment", flush)
+    generation, index = _empty_index(tmp_path)
+    with pytest.raises(SegmentWriteError, match=r"(?s)writing a segment failed.*injected"):
+        with SegmentWorkers(index, 2, 32) as workers:
+            _write_all(workers, 50)
+            workers.commit()
+    assert whoosh_index.open_dir(str(generation)).doc_count() == 0
+
+
 def test_a_job_that_raises_reports_its_traceback(tmp_path):
     _, index = _empty_index(tmp_path)
     with pytest.raises(SegmentWriteError, match="ZeroDivisionError"):
@@ -154,3 +177,24 @@ def test_parallel_build_matches_serial_build(tmp_path, monkeypatch, engine_artic
     stories = {doc_id: one.get(doc_id).story for doc_id in (a.id for a in engine_articles)}
     assert {doc_id: two.get(doc_id).story for doc_id in stories} == stories
     assert CHUNK_ARTICLES > 3  # the real size is back
+
+
+def test_workers_detect_the_language_of_articles_without_one(tmp_path, monkeypatch):
+    """The build's main process does not load the language model before the workers
+    fork (records that give their language never need it); a worker loads it for an
+    article without a language."""
+    monkeypatch.setattr("indexer.pipeline.SMALL_INPUT_BYTES", 0)  # use the worker processes
+    monkeypatch.setattr("indexer.language._identifier", None)  # as in a fresh process
+    records = [
+        {"id": "fr1", "title": "Le gouvernement annonce une réforme", "body": "Les députés "
+         "ont voté la loi sur les retraites après un long débat à l'Assemblée nationale."},
+        {"id": "en1", "title": "The government announces a reform", "body": "Members of "
+         "parliament voted the pension law after a long debate in the national assembly."},
+    ]  # fmt: skip
+    source = tmp_path / "feed.jsonl"
+    source.write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")
+    report = build_index([source], tmp_path / "index", workers=2)
+    assert report.indexed == 2
+    assert language._identifier is None  # loaded by the workers only
+    engine = SearchEngine(tmp_path / "index")
+    assert (engine.get("fr1").lang, engine.get("en1").lang) == ("fr", "en")
