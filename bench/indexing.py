@@ -82,8 +82,15 @@ def _tree_rss(pid: int) -> int:
         return 0
 
 
+# PSS makes the kernel walk every page table of the tree: ~14 ms of CPU a sample for a 2-worker
+# build. Every 0.1 s that was 11% of a core taken from a build using both cores (and from no
+# single-process engine, which leaves one free): its docs/s fell 10% (bench/RESULTS.md).
+PEAK_SAMPLE_SECONDS = 1.0
+
+
 def run_measured(command: list[str], cwd: Path = ROOT) -> dict[str, float]:
-    """Run a command; its wall time, CPU time (tree) and peak RSS (tree, sampled)."""
+    """Run a command; its wall time, CPU time (tree) and peak PSS (tree, sampled every
+    PEAK_SAMPLE_SECONDS)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     env = dict(os.environ, PYTHONPATH=str(cwd))
@@ -97,7 +104,7 @@ def run_measured(command: list[str], cwd: Path = ROOT) -> dict[str, float]:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, _tree_rss(process.pid))
-            time.sleep(0.1)
+            stop.wait(PEAK_SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
