@@ -119,8 +119,13 @@ def test_a_segment_written_in_the_background_that_fails_fails_the_commit(tmp_pat
 
     monkeypatch.setattr(segments, "HELD_POSTINGS", 60)  # read by the forked workers
     monkeypatch.setattr(MemorySegmentWriter, "_flush_segment", flush)
+    _assert_commit_fails(tmp_path, r"(?s)writing a segment failed.*injected")
+
+
+def _assert_commit_fails(tmp_path, match):
+    """Writing 50 articles with two workers fails with ``match``, and nothing is published."""
     generation, index = _empty_index(tmp_path)
-    with pytest.raises(SegmentWriteError, match=r"(?s)writing a segment failed.*injected"):
+    with pytest.raises(SegmentWriteError, match=match):
         with SegmentWorkers(index, 2, 32) as workers:
             _write_all(workers, 50)
             workers.commit()
@@ -152,12 +157,7 @@ def test_a_worker_that_writes_fewer_documents_fails_the_commit(tmp_path, monkeyp
         original(self, ticket, decisions[:-1] if ticket == 3 else decisions)
 
     monkeypatch.setattr(segments._Owner, "write", write_one_less)  # before the workers fork
-    generation, index = _empty_index(tmp_path)
-    with pytest.raises(SegmentWriteError, match=r"wrote \d+ of \d+ documents"):
-        with SegmentWorkers(index, 2, 32) as workers:
-            _write_all(workers, 50)
-            workers.commit()
-    assert whoosh_index.open_dir(str(generation)).doc_count() == 0
+    _assert_commit_fails(tmp_path, r"wrote \d+ of \d+ documents")
 
 
 def test_parallel_build_matches_serial_build(tmp_path, monkeypatch, engine_articles):
