@@ -36,20 +36,27 @@ def lemma_table(lang: str) -> dict[str, str]:
     if lang not in LEMMATIZED_LANGUAGES:
         return {}
     path = cache_path(lang)
-    try:
-        return _read(path)
-    except (OSError, ValueError):
-        pass
+    if path is not None:
+        try:
+            return _read(path)
+        except (OSError, ValueError):
+            pass
     table = derive(lang)
-    _write(path, table)
+    if path is not None:
+        _write(path, table)
     return table
 
 
-def cache_path(lang: str) -> Path:
-    """Where the derived table is kept: ``$KIOSQUE_CACHE_DIR``, else the user's cache folder."""
+def cache_path(lang: str) -> Path | None:
+    """Where the derived table is kept: ``$KIOSQUE_CACHE_DIR``, else the user's cache folder;
+    None for a user without a home folder (a service account): the table is then derived by
+    each process."""
     folder = os.environ.get("KIOSQUE_CACHE_DIR")
     if not folder:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        try:
+            base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        except RuntimeError:  # no $HOME and no entry in the password database
+            return None
         folder = str(Path(base) / "kiosque")
     name = f"lemmas-{lang}-simplemma-{version('simplemma')}-{DERIVATION}.tsv"
     return Path(folder) / name

@@ -28,7 +28,8 @@ def test_the_table_is_derived_once_then_read_from_its_file(cache_dir: Path,
     table = lemmas.lemma_table("fr")
     assert table["naquit"] == "naitre" and table["premiere"] == "premier"
     assert "ete" not in table and "paris" not in table  # the summer, the city
-    assert lemmas.cache_path("fr").parent == cache_dir and lemmas.cache_path("fr").exists()
+    path = lemmas.cache_path("fr")
+    assert path is not None and path.parent == cache_dir and path.exists()
 
     lemmas.lemma_table.cache_clear()
     monkeypatch.setattr(lemmas, "derive", _refuse)
@@ -48,6 +49,16 @@ def test_a_cache_that_cannot_be_written_costs_only_the_file(tmp_path: Path) -> N
     blocked.write_text("", encoding="utf-8")
     lemmas._write(blocked / "lemmas.tsv", {"naquit": "naitre"})  # its folder is a file
     assert blocked.read_text(encoding="utf-8") == ""
+
+
+def test_a_user_without_a_home_folder_has_no_cache_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("KIOSQUE_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert lemmas.cache_path("fr") is None
 
 
 def test_only_french_has_a_table() -> None:
