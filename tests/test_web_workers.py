@@ -104,14 +104,22 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 def fetch_until_both_served(server: Server, path: str, since: int = 0,
-                            batches: int = 20) -> list[tuple[int, bytes]]:  # fmt: skip
-    """Batches of 16 concurrent requests until both workers logged ``path``; every answer."""
+                            seconds: float = 30.0) -> list[tuple[int, bytes]]:  # fmt: skip
+    """Batches of 16 concurrent requests until both workers logged ``path`` (at most
+    ``seconds``); every answer.
+
+    Bounded by time, not by a number of batches: a worker just started may take a second
+    to answer on a loaded machine, while the warm one answers hundreds of requests (a
+    fixed 20 batches failed once, a suite running beside a server benchmark).
+    """
     answers: list[tuple[int, bytes]] = []
+    deadline = time.monotonic() + seconds
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in range(batches):
+        while time.monotonic() < deadline:
             answers += pool.map(fetch, [server.url + path] * 16)
             if len(server.served_by(path, since)) == 2:
                 break
+            time.sleep(0.05)
     return answers
 
 
