@@ -210,6 +210,19 @@ def generation_of(searcher: Any) -> Generation:
 _shared_lock = threading.Lock()
 
 
+def once(cache: dict[Any, Any], key: Hashable, compute: Callable[[], Value]) -> Value:
+    """``cache[key]``, stored from ``compute()`` when missing.
+
+    Threads that find it missing at the same moment each compute it, and all of them get
+    the first value stored (``dict.setdefault`` is atomic), so that what a dict shares
+    between threads is one object, never one a thread.
+    """
+    try:
+        return cache[key]  # type: ignore[no-any-return]
+    except KeyError:
+        return cache.setdefault(key, compute())  # type: ignore[no-any-return]
+
+
 def per_generation(searcher: Any, name: str) -> dict[Any, Any]:
     """A dict shared by every searcher reading the same index state as ``searcher``.
 

@@ -25,6 +25,7 @@ from .cache import (
     CacheStats,
     ResultCache,
     generation_of,
+    once,
     per_generation,
     per_segment,
 )
@@ -525,12 +526,9 @@ def _first_of_each(codes: np.ndarray, limit: int) -> np.ndarray:
 def column(searcher: Searcher, name: str) -> Any:
     """A column of values by document number, put together once per index generation from
     its segments' columns and shared by the searchers of all threads."""
-    cache = per_generation(searcher, "columns")  # shared by the searchers of every thread
-    if name not in cache:
-        # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
-        cache[name] = list(chain.from_iterable(
-            _segment_values(searcher, leaf, name) for leaf in _segments(searcher)))
-    return cache[name]
+    # a plain list: Whoosh's multi-segment column readers cost microseconds a lookup
+    return once(per_generation(searcher, "columns"), name, lambda: list(chain.from_iterable(
+        _segment_values(searcher, leaf, name) for leaf in _segments(searcher))))
 
 
 def _segments(searcher: Searcher) -> list[IndexReader]:
@@ -548,10 +546,7 @@ def _segment_part(searcher: Searcher, leaf: IndexReader, key: tuple[str, str],
     the new articles only, not for every article again (measured on the news
     index: ~270 ms of CPU before, ~25 ms after).
     """
-    kept = per_segment(searcher, leaf)
-    if key not in kept:
-        kept[key] = compute()
-    return kept[key]
+    return once(per_segment(searcher, leaf), key, compute)
 
 
 def _segment_values(searcher: Searcher, leaf: IndexReader, name: str) -> list[Any]:
@@ -584,13 +579,10 @@ def day_ordinals(searcher: Searcher) -> np.ndarray:
     """Every document's date as a day number, 0 when undated, by document number: worked
     out once per index generation and shared by the searchers of all threads (it was a
     dict a searcher, filled a document at a time: up to ~3 MB a thread)."""
-    cache = per_generation(searcher, "day_ordinals")
-    if "all" not in cache:
-        cache["all"] = _joined([
-            _segment_part(searcher, leaf, ("ordinals", "day"),
-                          partial(_ordinals, _segment_values(searcher, leaf, "day")))
-            for leaf in _segments(searcher)])
-    return cache["all"]  # type: ignore[no-any-return]
+    return once(per_generation(searcher, "day_ordinals"), "all", lambda: _joined([
+        _segment_part(searcher, leaf, ("ordinals", "day"),
+                      partial(_ordinals, _segment_values(searcher, leaf, "day")))
+        for leaf in _segments(searcher)]))
 
 
 def _ordinals(days: list[int | None]) -> np.ndarray:
@@ -653,19 +645,22 @@ def coded_column(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
     """A column as integer codes by document number, and the value of each code
     (worked out once per index generation), so that counting is numpy's work.
     Codes follow the values' first appearance in document order."""
-    cache = per_generation(searcher, "coded")
-    if name not in cache:
-        index: dict[Any, int] = {}
-        codes: list[np.ndarray] = []
-        for leaf in _segments(searcher):
-            segment_codes, values = _segment_part(
-                searcher, leaf, ("coded", name),
-                partial(_coded, _segment_values(searcher, leaf, name)))
-            recoded = np.fromiter((index.setdefault(value, len(index)) for value in values),
-                                  np.int64, len(values))
-            codes.append(recoded[segment_codes])
-        cache[name] = (_joined(codes), list(index))
-    return cache[name]
+    return once(per_generation(searcher, "coded"), name,
+                partial(_coded_segments, searcher, name))
+
+
+def _coded_segments(searcher: Searcher, name: str) -> tuple[np.ndarray, list[Any]]:
+    """:func:`coded_column` from each segment's codes (kept by segment), recoded as one."""
+    index: dict[Any, int] = {}
+    codes: list[np.ndarray] = []
+    for leaf in _segments(searcher):
+        segment_codes, values = _segment_part(
+            searcher, leaf, ("coded", name),
+            partial(_coded, _segment_values(searcher, leaf, name)))
+        recoded = np.fromiter((index.setdefault(value, len(index)) for value in values),
+                              np.int64, len(values))
+        codes.append(recoded[segment_codes])
+    return _joined(codes), list(index)
 
 
 def _coded(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
@@ -686,11 +681,11 @@ def story_sizes(searcher: Searcher) -> np.ndarray:
 def group_sizes(searcher: Searcher, name: str) -> np.ndarray:
     """How many documents share each document's value of a column, by document number
     (worked out once per index generation, shared by the searchers of all threads)."""
-    cache = per_generation(searcher, "group_sizes")
-    if name not in cache:
+    def sizes() -> np.ndarray:
         codes, _ = coded_column(searcher, name)
-        cache[name] = np.bincount(codes)[codes]
-    return cache[name]  # type: ignore[no-any-return]
+        return np.bincount(codes)[codes]
+
+    return once(per_generation(searcher, "group_sizes"), name, sizes)
 
 
 def _stored_date(fields: dict[str, Any]) -> dt.date | None:

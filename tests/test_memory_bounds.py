@@ -226,3 +226,28 @@ def test_more_like_this_keeps_its_terms_apart_within_their_own_bound(
             assert 0.8 <= ratio <= 1.6
     assert dict(scoring._postings_cache) == searched  # more_like added nothing there
     assert most > 3000 // 2
+
+
+def test_threads_that_compute_a_shared_column_at_once_get_one_object(
+    engine_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads that both find a generation's day numbers missing both compute them;
+    each must get the one array stored, not its own (search.cache.once)."""
+    shared = SearchEngine(engine_index, cache_size=0)
+    both_inside = threading.Barrier(2, timeout=10)
+    join = engine_module._joined
+
+    def joined_together(arrays):  # noqa: ANN001, ANN202
+        both_inside.wait()  # the race made certain: both threads are computing
+        return join(arrays)
+
+    monkeypatch.setattr(engine_module, "_joined", joined_together)
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(
+        engine_module.day_ordinals(shared.searcher()))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 2 and found[0] is found[1]
+    shared.close()
