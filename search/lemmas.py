@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -70,19 +71,24 @@ def _read(path: Path) -> dict[str, str]:
 def _write(path: Path, table: dict[str, str]) -> None:
     """Write the table whole or not at all (a reader never sees half a file); a cache that
     cannot be written (read-only home) only means deriving it again next time."""
+    written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
                                          delete=False, suffix=".tmp") as out:
+            written = out.name
             out.writelines(f"{word}\t{lemma}\n" for word, lemma in table.items())
-        os.replace(out.name, path)
+        os.replace(written, path)
     except OSError:
-        pass
+        if written is not None:  # a full disk: no half-written file left behind
+            Path(written).unlink(missing_ok=True)
 
 
 def derive(lang: str) -> dict[str, str]:
     """The table, from simplemma's lexicon: a folded word -> its folded lemma, where every
     accented spelling of the folded word agrees and the lemma's stem differs from the word's."""
+    from simplemma import lemmatize
+
     from .analysis import _is_stop, fold, stem
 
     stems: dict[str, set[str]] = defaultdict(set)
@@ -91,7 +97,7 @@ def derive(lang: str) -> dict[str, str]:
         if _is_stop(word, lang):
             continue
         folded = fold(word)
-        found = _lemma_of(word, lang)
+        found = _lemma_of(word, lang, lemmatize)
         stems[folded].add(stem(lang, fold(found) if found else folded))
         if found:
             lemmas[folded] = fold(found)
@@ -109,18 +115,16 @@ def _lexicon_words(lang: str) -> list[str]:
     return sorted({key for key in words if key.isalpha() and key == key.lower()})
 
 
-def _lemma_of(word: str, lang: str) -> str | None:
+def _lemma_of(word: str, lang: str, lemmatize: Callable[..., str]) -> str | None:
     """The lemma to stem instead of the word, or None (see the module's docstring)."""
-    import simplemma
-
     from .analysis import _is_stop, lower_form
 
     if len(word) < 2 or _is_stop(word, lang):
         return None
-    found = lower_form(simplemma.lemmatize(word, lang=lang))
+    found = lower_form(lemmatize(word, lang=lang))
     if found == word or found in AUXILIARIES or _is_stop(found, lang):
         return None
     name = word[0].upper() + word[1:]
-    if simplemma.lemmatize(name, lang=lang) == name:
+    if lemmatize(name, lang=lang) == name:
         return None
     return found
