@@ -18,6 +18,7 @@ accented spellings stem differently (« cote »: côte, coté, côté).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections import defaultdict
@@ -48,6 +49,24 @@ def lemma_table(lang: str) -> dict[str, str]:
     return table
 
 
+@cache
+def identity() -> dict[str, str]:
+    """A digest of each language's table, recorded in an index's metadata: an index and its
+    queries must stem with the same table, and a simplemma upgrade may change it (a digest,
+    not simplemma's version, so that an upgrade that leaves the table alone needs no rebuild)."""
+    return {lang: _digest(lemma_table(lang)) for lang in sorted(LEMMATIZED_LANGUAGES)}
+
+
+def _digest(table: dict[str, str]) -> str:
+    text = "".join(f"{word}\t{lemma}\n" for word, lemma in sorted(table.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def source_version() -> str:
+    """The installed simplemma's version, named in the message that asks for a rebuild."""
+    return version("simplemma")
+
+
 def cache_path(lang: str) -> Path | None:
     """Where the derived table is kept: ``$KIOSQUE_CACHE_DIR``, else the user's cache folder;
     None for a user without a home folder (a service account): the table is then derived by
@@ -59,8 +78,15 @@ def cache_path(lang: str) -> Path | None:
         except RuntimeError:  # no $HOME and no entry in the password database
             return None
         folder = str(Path(base) / "kiosque")
-    name = f"lemmas-{lang}-simplemma-{version('simplemma')}-{DERIVATION}.tsv"
+    name = f"lemmas-{lang}-simplemma-{source_version()}-{DERIVATION}.tsv"
     return Path(folder) / name
+
+
+def needs_deriving() -> bool:
+    """True when a lemma table has no cache file yet, so that loading it will take seconds
+    (for a command to say why it pauses)."""
+    paths = [cache_path(lang) for lang in LEMMATIZED_LANGUAGES]
+    return any(path is None or not path.exists() for path in paths)
 
 
 def _read(path: Path) -> dict[str, str]:

@@ -15,10 +15,11 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 
-from . import whoosh_memory, whoosh_patches
+from . import lemmas, whoosh_memory, whoosh_patches
 from .schema import SCHEMA_VERSION, build_schema
 
 whoosh_patches.apply()  # fixes of whoosh-reloaded bugs, for every process that opens an index
@@ -63,13 +64,7 @@ def open_index(index_dir: str | os.PathLike[str]) -> whoosh_index.Index:
     generation = current_generation(root)
     if generation is None or not generation.is_dir():
         raise IndexNotFound(f"no index in {root}; {rebuild_hint(root)}")
-    version = read_meta(generation).get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise IndexNotFound(
-            f"the index in {root} has schema version {version}, this Kiosque needs "
-            f"{SCHEMA_VERSION}; rebuild the index with: kiosque index build PATH... "
-            f"--index-dir {root}"
-        )
+    check_analysis(root, read_meta(generation))
     try:
         return whoosh_index.open_dir(str(generation))
     except Exception as error:  # whoosh raises many types for damaged indexes
@@ -78,7 +73,25 @@ def open_index(index_dir: str | os.PathLike[str]) -> whoosh_index.Index:
         ) from error
 
 
-def read_meta(generation: Path) -> dict[str, object]:
+def check_analysis(root: Path, meta: dict[str, Any]) -> None:
+    """Raise IndexNotFound when the index was analyzed otherwise than this Kiosque would
+    analyze its queries: another schema, or French stemmed with another lemma table (an
+    index built before tables were recorded is taken as it is)."""
+    rebuild = f"rebuild the index with: kiosque index build PATH... --index-dir {root}"
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise IndexNotFound(f"the index in {root} has schema version {version}, this "
+                            f"Kiosque needs {SCHEMA_VERSION}; {rebuild}")
+    recorded = meta.get("lemmas")
+    if recorded is not None and recorded != lemmas.identity():
+        raise IndexNotFound(
+            f"the index in {root} stemmed French words with another lemma table than this "
+            f"Kiosque's (the index's came from simplemma {meta.get('simplemma', '?')}, this "
+            f"one's from simplemma {lemmas.source_version()}); {rebuild}"
+        )
+
+
+def read_meta(generation: Path) -> dict[str, Any]:
     """The Kiosque metadata of a generation, or {} when absent or unreadable."""
     try:
         return json.loads((generation / META_FILE).read_text(encoding="utf-8"))
@@ -94,7 +107,8 @@ def create_generation(index_dir: str | os.PathLike[str]) -> Path:
     generation = root / name
     generation.mkdir()
     whoosh_index.create_in(str(generation), build_schema())
-    meta = {"schema_version": SCHEMA_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    meta = {"schema_version": SCHEMA_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "lemmas": lemmas.identity(), "simplemma": lemmas.source_version()}
     (generation / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return generation
 

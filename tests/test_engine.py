@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import add_documents, build_index, delete_documents
-from search import Article, IndexNotFound, SearchEngine, SearchError, store
+from search import Article, IndexNotFound, SearchEngine, SearchError, lemmas, store
 from search.analysis import stopwords
 
 
@@ -335,6 +335,27 @@ def test_missing_or_outdated_index_says_how_to_build(tmp_path):
     meta.write_text(json.dumps({"schema_version": 0}))
     with pytest.raises(IndexNotFound, match="rebuild the index with: kiosque index build"):
         SearchEngine(tmp_path)
+
+
+def test_the_index_records_its_lemma_table_and_refuses_another(tmp_path):
+    build_index([], tmp_path)
+    meta_file = store.current_generation(tmp_path) / store.META_FILE
+    meta = json.loads(meta_file.read_text())
+    assert meta["lemmas"] == lemmas.identity() and meta["lemmas"]["fr"]
+    assert meta["simplemma"] == lemmas.source_version()
+    meta_file.write_text(json.dumps({**meta, "lemmas": {"fr": "0" * 16}, "simplemma": "1.0"}))
+    with pytest.raises(IndexNotFound, match=r"simplemma 1\.0.*rebuild the index with: kiosque"):
+        SearchEngine(tmp_path)
+    del meta["lemmas"]  # built before tables were recorded: taken as it is
+    meta_file.write_text(json.dumps(meta))
+    assert SearchEngine(tmp_path).document_count() == 0
+
+
+def test_the_lemma_digest_follows_the_table():
+    table = lemmas.lemma_table("fr")
+    assert len(table) > 40_000
+    changed = {**table, "naquit": "naquit"}
+    assert lemmas._digest(changed) != lemmas._digest(table) == lemmas.identity()["fr"]
 
 
 def test_stories_collapse_into_one_hit(tmp_path: Path):

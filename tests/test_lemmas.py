@@ -15,8 +15,10 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     """An empty cache folder for the table, and the process's table forgotten around the test."""
     monkeypatch.setenv("KIOSQUE_CACHE_DIR", str(tmp_path))
     lemmas.lemma_table.cache_clear()
+    lemmas.identity.cache_clear()
     yield tmp_path
     lemmas.lemma_table.cache_clear()
+    lemmas.identity.cache_clear()
 
 
 def _refuse(lang: str) -> dict[str, str]:
@@ -63,3 +65,19 @@ def test_a_user_without_a_home_folder_has_no_cache_file(monkeypatch: pytest.Monk
 
 def test_only_french_has_a_table() -> None:
     assert lemmas.lemma_table("en") == {} and lemmas.lemma_table("es") == {}
+
+
+def test_commands_say_when_they_derive_the_table(cache_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    article = tmp_path / "article.txt"
+    article.write_text("Victor Hugo naquit à Besançon.\n\nIl y naquit en 1802.", encoding="utf-8")
+    build = ["index", "build", str(article), "--index-dir", str(tmp_path / "index")]
+    first = CliRunner().invoke(main, build)
+    assert first.exit_code == 0 and "deriving the French lemma table" in first.output
+    assert lemmas.cache_path("fr").exists()
+    again = CliRunner().invoke(main, ["search", "naître", "--index-dir", str(tmp_path / "index")])
+    assert again.exit_code == 0 and "deriving" not in again.output
+    assert "Victor Hugo" in again.output

@@ -21,7 +21,8 @@ import click
 
 from indexer import BuildReport, IndexBusy, add_documents, build_index, delete_documents
 from indexer.readers import SAMPLE_CORPUS_DIR
-from search import IndexNotFound, SearchEngine, SearchError
+from search import IndexNotFound, SearchEngine, SearchError, lemmas
+from search.analysis import load_stemmers
 from search.cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from search.store import current_generation
 
@@ -60,6 +61,15 @@ def library_errors() -> Iterator[None]:
         raise click.UsageError(str(error)) from None
 
 
+def load_analysis() -> None:
+    """Load the stemmers and lemma tables now, saying so first when the French table must be
+    derived (the first time on a machine: seconds with nothing else on the screen)."""
+    if lemmas.needs_deriving():
+        click.echo("deriving the French lemma table from the installed simplemma "
+                   "(once on this machine, a few seconds)...", err=True)
+    load_stemmers()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kiosque")
 def main() -> None:
@@ -86,6 +96,7 @@ def index_build(paths: tuple[str, ...], workers: int | None, index_dir: Path) ->
     The new index is written beside the old one, which keeps serving until
     the new one is complete.
     """
+    load_analysis()
     with library_errors(), progress_bar("indexing") as progress:
         report = build_index(
             list(paths), index_dir, workers=workers, progress=progress, stdin=sys.stdin.buffer
@@ -109,6 +120,7 @@ def index_add(paths: tuple[str, ...], workers: int, force: bool, index_dir: Path
 
     Files unchanged since they were last indexed are skipped.
     """
+    load_analysis()
     with library_errors(), progress_bar("adding") as progress:
         report = add_documents(
             list(paths),
@@ -186,6 +198,7 @@ def search_command(
     index_dir: Path,
 ) -> None:
     """Search the index for QUERY (see the README for the query language)."""
+    load_analysis()
     with library_errors():
         result = SearchEngine(index_dir).search(
             query,
@@ -277,6 +290,7 @@ def default_workers() -> int:
 def serve_command(host: str, port: int, threads: int, workers: int | None, cache_size: int,
                   cache_mb: int, index_dir: Path) -> None:
     """Serve the search page and the JSON API with waitress."""
+    load_analysis()
     cache = CacheBounds(cache_size, cache_mb)
     with library_errors():
         engine = cache.engine(index_dir)  # fail now, with the hint, not on the first request
@@ -289,6 +303,7 @@ def serve_command(host: str, port: int, threads: int, workers: int | None, cache
 def demo_command(host: str, port: int, threads: int, workers: int | None, cache_size: int,
                  cache_mb: int, index_dir: Path) -> None:
     """Index the bundled sample corpus if the index is empty, then serve it."""
+    load_analysis()
     if current_generation(index_dir) is None:
         click.echo(f"indexing the sample corpus into {index_dir} (once)...", err=True)
         with library_errors(), progress_bar("indexing") as progress:
