@@ -62,7 +62,6 @@ def parts(engine: SearchEngine) -> dict[str, float]:
         "pieces": snippets._analyzed_piece.cache_info().currsize,
         "chunks_mb": sum(index.bytes for index in snippets._chunk_indexes.values()) / 2**20,
         "postings_mb": scoring._cached_bytes / 2**20,
-        "related_mb": scoring._related_bytes / 2**20,  # more like this's terms, kept apart
         "idf_k": len(engine.searcher()._idf_cache) / 1e3,
         "results": cache.entries,
         "results_mb": cache.bytes / 2**20,

@@ -41,10 +41,6 @@ _POSTINGS_ENTRY_BYTES = 700  # the key, the entry, its three array objects, the 
 _postings_cache: OrderedDict[tuple[str, bytes], _TermPostings] = OrderedDict()
 _postings_lock = threading.Lock()
 _cached_bytes = 0
-# The terms of "more like this" that the searches do not hold (see _term_postings).
-RELATED_POSTINGS_BYTES = 4 * 2**20
-_related_postings: OrderedDict[tuple[str, bytes], _TermPostings] = OrderedDict()
-_related_bytes = 0
 _segment_sets: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of segments
 
 Array = np.ndarray
@@ -321,36 +317,26 @@ def _term_postings(leaves: list[tuple[Any, int]], segments: tuple[str, ...], fie
     never change: when the index gains a segment, an entry keeps what it read of the
     others and reads only the new one.
 
-    ``keep=False``, for the terms of "more like this" (an article's rarest stems: ~10 KB of
-    entries an article, new at nearly every article): a term the searches did not keep is
-    kept apart, within RELATED_POSTINGS_BYTES. Kept with the searches' terms, they filled
-    the cache towards its bound for the whole life of a server (+6 MB over the last 7
-    minutes of a 10-minute load, bench/RESULTS.md ## Memory) while the searches' terms
-    needed 8 MB; apart, they fill a small bound early (6 minutes at 52 requests/s, ~2 at
-    173), and an article asked again soon still finds its terms (not read again: 13
-    instead of 23 ms a computation).
+    ``keep=False``, for the terms of "more like this" (an article's rarest stems, new at
+    nearly every article): a term the searches hold is used, one they do not is read and
+    not kept. They used to be kept apart, within 4 MB, for an article asked again after
+    the result cache dropped it; that cache's constant turnover of small arrays in
+    glibc's heap fragmented it, and a serving process kept growing for minutes. Without
+    it: 7 MB less and a flatter curve at the same request rate; 4,000 "more like this"
+    of distinct articles cost about as much CPU (bench/RESULTS.md ## Memory).
     """
+    global _cached_bytes
     key = (fieldname, text)
     with _postings_lock:
         found = _postings_cache.get(key)
         if found is not None and found.segments == segments:
             _postings_cache.move_to_end(key)
             return found
-        if not keep:
-            apart = _related_postings.get(key)
-            if apart is not None and apart.segments == segments:
-                _related_postings.move_to_end(key)
-                return apart
-            found = found if found is not None else apart
     made = _read_term(leaves, segments, fieldname, text, found)
-    global _cached_bytes, _related_bytes
-    with _postings_lock:
-        if keep:
+    if keep:
+        with _postings_lock:
             _cached_bytes = _keep(_postings_cache, _cached_bytes, POSTINGS_CACHE_BYTES,
                                   key, made)
-        else:
-            _related_bytes = _keep(_related_postings, _related_bytes, RELATED_POSTINGS_BYTES,
-                                   key, made)
     return made
 
 

@@ -185,18 +185,15 @@ def test_piece_cache_is_bounded() -> None:
     assert snippets._analyzed_piece.cache_info().maxsize == snippets.PIECE_CACHE_SIZE
 
 
-def test_more_like_this_keeps_its_terms_apart_within_their_own_bound(
+def test_more_like_this_reads_the_terms_the_searches_do_not_hold_and_keeps_none(
     engine: SearchEngine, engine_articles: list[Article], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """"More like this" uses the postings the searches keep, and keeps the terms they do
-    not hold (an article's rarest: new at nearly every article) apart, within
-    RELATED_POSTINGS_BYTES: the searches' cache does not grow with them, and an article
-    asked again reads nothing. Its results are those of the same query kept with the
-    searches' terms."""
+    """"More like this" uses the postings the searches keep and keeps none of the terms
+    they do not hold (an article's rarest: new at nearly every article), so that the
+    searches' cache does not grow with them; its results are those of the same query
+    kept with the searches' terms."""
     monkeypatch.setattr(scoring, "_postings_cache", OrderedDict())
     monkeypatch.setattr(scoring, "_cached_bytes", 0)
-    monkeypatch.setattr(scoring, "_related_postings", OrderedDict())
-    monkeypatch.setattr(scoring, "_related_bytes", 0)
     engine._search("gouvernement", 1, 10, None, None, None, None, "relevance", recency=True,
                    expand_stories=False)
     held = dict(scoring._postings_cache)
@@ -205,27 +202,15 @@ def test_more_like_this_keeps_its_terms_apart_within_their_own_bound(
                for number in range(min(5, searcher.doc_count_all()))]
     query = next(found[0] for found in related if found is not None)
     apart = scoring.score_all(searcher, query, keep_postings=False)
-    assert dict(scoring._postings_cache) == held and scoring._related_postings
-    kept_apart = dict(scoring._related_postings)
+    assert dict(scoring._postings_cache) == held
     assert scoring.score_all(searcher, query, keep_postings=False) == apart
-    assert dict(scoring._related_postings) == kept_apart  # asked again: nothing read
     assert scoring.score_all(searcher, query) == apart  # the same, kept with the searches'
     assert len(scoring._postings_cache) > len(held)
-
-    monkeypatch.setattr(scoring, "RELATED_POSTINGS_BYTES", 3000)
-    monkeypatch.setattr(scoring, "_related_postings", OrderedDict())
-    monkeypatch.setattr(scoring, "_related_bytes", 0)
     searched = dict(scoring._postings_cache)
-    most = 0
     for article in engine_articles[:20]:
         engine._more_like(article.id, 5)
-        most = max(most, scoring._related_bytes)
-        assert scoring._related_bytes <= 3000
-        if scoring._related_postings:
-            ratio = scoring._related_bytes / _measured(scoring._related_postings)
-            assert 0.8 <= ratio <= 1.6
     assert dict(scoring._postings_cache) == searched  # more_like added nothing there
-    assert most > 3000 // 2
+
 
 
 def test_threads_that_compute_a_shared_column_at_once_get_one_object(
