@@ -25,7 +25,7 @@ ACCESS_LOGGER = "kiosque.access"
 M_ARENA_MAX = -8  # glibc's mallopt parameters
 M_MMAP_THRESHOLD = -3
 M_TRIM_THRESHOLD = -1
-MALLOC_ARENAS = 2
+MALLOC_ARENAS = 1
 MMAP_THRESHOLD_BYTES = 2**20  # blocks this large or larger: mapped, and unmapped when freed
 TRIM_THRESHOLD_BYTES = 16 * 2**20  # free bytes at a heap's top kept for reuse (trimmed every 10 s)
 HEAP_TRIM_SECONDS = 10.0  # malloc_trim(0) this often (1-20 ms a call, in a thread of its own)
@@ -145,12 +145,18 @@ def preload() -> None:
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """At most ``arenas`` glibc malloc arenas in this process; True if it applied.
 
-    glibc gives each new thread that allocates its own arena (up to 8 a core),
-    and memory freed in one arena serves only that arena: with 8 waitress
-    threads allocating numpy arrays and result pages, a server's RSS crept up
-    as the arenas fragmented (bench/RESULTS.md, ## Memory). Must run before
-    the threads start; the same as ``MALLOC_ARENA_MAX=2``. No-op elsewhere
-    than glibc.
+    glibc gives each new thread that allocates an arena of its own (up to 8 a
+    core), and a freed block goes back to the arena it came from, where only
+    that arena's threads reuse its space. waitress's threads take turns
+    allocating the numpy arrays of scoring and the result pages, so each arena
+    grew its own free holes: with 8 arenas the RSS crept; with 2, the second
+    arena still grew after the caches were full (~0.1-0.5 MB a minute). With
+    one, every thread reuses every hole and the RSS is level from the fourth
+    minute of a load; the GIL already serializes nearly all of a Python
+    server's allocations, so sharing the arena costs no throughput
+    (bench/RESULTS.md, ## Memory). Must run before the threads start (an
+    arena a thread has taken stays); the same as ``MALLOC_ARENA_MAX=1``.
+    No-op elsewhere than glibc.
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
