@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import subprocess
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,24 @@ from web.params import SearchParams, parse_search
 from web.security import allowed_origin
 from web.serve import AccessLog
 from web.views import safe_url, toggled
+
+# glibc's malloc and free through ctypes, for the probes below (each run in a process of its
+# own, since the settings they test are for a process's life).
+LIBC_PREAMBLE = (
+    "import ctypes, sys\n"
+    "libc = ctypes.CDLL(None)\n"
+    "libc.malloc.restype = ctypes.c_void_p\n"
+    "libc.malloc.argtypes = [ctypes.c_size_t]\n"
+    "libc.free.argtypes = [ctypes.c_void_p]\n"
+)
+
+
+def run_malloc_probe(probe: str, mode: str) -> str:
+    """What ``LIBC_PREAMBLE + probe`` prints, run with ``mode`` as its argument."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", LIBC_PREAMBLE + probe, mode], cwd=root,
+                          check=True, capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def test_settings_defaults_then_environment_then_config() -> None:
@@ -143,19 +164,12 @@ def test_the_threads_of_a_server_share_one_malloc_arena_where_glibc_runs() -> No
     server's limit was set first; counted by glibc itself (``malloc_info``). In a process
     of its own: the setting is for the process's life."""
     import platform
-    import subprocess
-    import sys
-    from pathlib import Path
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt(M_ARENA_MAX) is glibc's")
     probe = (
-        "import ctypes, os, sys, tempfile, threading\n"
+        "import os, tempfile, threading\n"
         "from web.serve import limit_malloc_arenas\n"
-        "libc = ctypes.CDLL(None)\n"
-        "libc.malloc.restype = ctypes.c_void_p\n"
-        "libc.malloc.argtypes = [ctypes.c_size_t]\n"
-        "libc.free.argtypes = [ctypes.c_void_p]\n"
         "libc.fopen.restype = ctypes.c_void_p\n"
         "libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]\n"
         "libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]\n"
@@ -180,15 +194,8 @@ def test_the_threads_of_a_server_share_one_malloc_arena_where_glibc_runs() -> No
         "libc.fclose(handle)\n"
         "print(open(path).read().count('<heap nr='))\n"
     )
-    root = Path(__file__).resolve().parents[1]
-
-    def arenas(mode: str) -> int:
-        done = subprocess.run([sys.executable, "-c", probe, mode], cwd=root, check=True,
-                              capture_output=True, text=True)
-        return int(done.stdout)
-
-    assert arenas("limited") == 1
-    assert arenas("default") > 1  # glibc's own behaviour: the test can tell
+    assert int(run_malloc_probe(probe, "limited")) == 1
+    assert int(run_malloc_probe(probe, "default")) > 1  # glibc's own behaviour: the test can tell
 
 
 def test_the_heap_is_trimmed_by_one_thread_a_process_where_glibc_runs() -> None:
@@ -209,22 +216,14 @@ def test_the_mmap_threshold_is_fixed_where_glibc_runs() -> None:
     freed: a 2 MB block allocated after a 4 MB one was freed is still mapped (it came from
     the heap before). In a process of its own: the setting is for the process's life."""
     import platform
-    import subprocess
-    import sys
-    from pathlib import Path
 
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt(M_MMAP_THRESHOLD) is glibc's")
     probe = (
-        "import ctypes, sys\n"
         "from web.serve import fix_mmap_threshold\n"
         "class Info(ctypes.Structure):\n"
         "    _fields_ = [(n, ctypes.c_size_t) for n in 'abcdefghij']\n"
-        "libc = ctypes.CDLL(None)\n"
         "libc.mallinfo2.restype = Info\n"
-        "libc.malloc.restype = ctypes.c_void_p\n"
-        "libc.malloc.argtypes = [ctypes.c_size_t]\n"
-        "libc.free.argtypes = [ctypes.c_void_p]\n"
         "if sys.argv[1] == 'fixed':\n"
         "    assert fix_mmap_threshold() is True\n"
         "libc.free(libc.malloc(4 << 20))\n"
@@ -232,12 +231,6 @@ def test_the_mmap_threshold_is_fixed_where_glibc_runs() -> None:
         "block = libc.malloc(2 << 20)\n"
         "print(libc.mallinfo2().e - before >= 2 << 20)\n"
     )
-    root = Path(__file__).resolve().parents[1]
-
-    def mapped(mode: str) -> str:
-        done = subprocess.run([sys.executable, "-c", probe, mode], cwd=root, check=True,
-                              capture_output=True, text=True)
-        return done.stdout.strip()
-
-    assert mapped("fixed") == "True"
-    assert mapped("default") == "False"  # glibc's own threshold moved: the test can tell
+    assert run_malloc_probe(probe, "fixed") == "True"
+    # glibc's own threshold moved: the test can tell
+    assert run_malloc_probe(probe, "default") == "False"
