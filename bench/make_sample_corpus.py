@@ -27,11 +27,11 @@ miss words split in two:
   before every comma and full stop and inside parentheses ("30 décembre , et",
   "( Maine-et-Loire )"); the space goes.
 - English: the extraction split wiki links from their trails ("[[Iran]]ian"
-  became "Iran ian", "bomber s", "government 's", "British -Iraq i"); a trail
-  that is not a word ("s", "'s", and after a capitalized name "ian", "ians", "ese", "i", "n",
-  "ns" when a lowercase word or punctuation follows, so that "Prawo i
-  Sprawiedliwość" stays) is joined back, and so is a hyphen split from a
-  capitalized word.
+  became "Iran ian", "bomber s", "government 's", "British -Iraq i"). A trail
+  that is not a word is joined back: "s" and "'s"; and after a capitalized
+  name, "ian", "ians", "ese", "i", "n" and "ns" when a lowercase word or
+  punctuation follows (so that "Prawo i Sprawiedliwość" stays). So is a
+  hyphen split from a capitalized word.
 """
 
 from __future__ import annotations
