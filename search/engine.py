@@ -251,7 +251,7 @@ class SearchEngine:
         story = fields.get("story") or fields["id"]
         excluded = set(searcher.docs_for_query(
             wq.Or([wq.Term("id", fields["id"]), wq.Term("story", story)])))
-        scored = score_all(searcher, query, keep_postings=False)  # its terms kept apart
+        scored = score_all(searcher, query, keep_postings=False)  # its rare terms not kept
         ranked = [(docnum, score) for score, docnum in scored
                   if docnum not in excluded][: max(1, min(limit, 50))]
         return [self._hit(searcher, docnum, score, plan, False) for docnum, score in ranked]

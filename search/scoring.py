@@ -52,7 +52,7 @@ def score_all(searcher: Searcher, query: wq.Query,
     """Every document the query matches as (score, docnum), best first, ties by docnum.
 
     ``keep_postings=False``: the terms read here that the postings cache does not hold
-    are kept apart from those of the searches (see :func:`_term_postings`)."""
+    are read and not kept (see :func:`_term_postings`)."""
     docnums, scores = ranked_arrays(searcher, query, keep_postings)
     return list(zip(scores.tolist(), docnums.tolist(), strict=True))
 

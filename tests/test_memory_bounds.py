@@ -212,7 +212,6 @@ def test_more_like_this_reads_the_terms_the_searches_do_not_hold_and_keeps_none(
     assert dict(scoring._postings_cache) == searched  # more_like added nothing there
 
 
-
 def test_threads_that_compute_a_shared_column_at_once_get_one_object(
     engine_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
